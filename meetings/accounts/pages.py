@@ -1,0 +1,41 @@
+"""Login and logout pages for browsers."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+
+from meetings.accounts.service import authenticate
+from meetings.audit import service as audit
+from meetings.extensions import db, limiter
+
+bp = Blueprint("accounts_pages", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an open redirect would help phishing.
+    if target and urlparse(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("agenda_pages.my_meetings")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    if request.method == "POST":
+        user = authenticate(db.session, request.form.get("username", ""), request.form.get("password", ""))
+        if user is not None:
+            login_user(user)
+            audit.record(db.session, "user.login", actor_id=user.id, object_type="user", object_id=user.id)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+        flash("Wrong username or password.", "error")
+        return render_template("accounts/login.html"), 401
+    return render_template("accounts/login.html")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    return redirect(url_for("accounts_pages.login"))

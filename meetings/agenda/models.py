@@ -1,0 +1,142 @@
+"""Bodies, meetings, participants and agenda items."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from meetings.accounts.models import User
+from meetings.db import Base, utcnow
+
+MEETING_STATUSES = ("draft", "scheduled", "in_progress", "adjourned", "closed")
+# Allowed moves of a meeting's status; "adjourned" may resume.
+MEETING_TRANSITIONS = {
+    "draft": {"scheduled"},
+    "scheduled": {"draft", "in_progress"},
+    "in_progress": {"adjourned"},
+    "adjourned": {"in_progress", "closed"},
+    "closed": set(),
+}
+CONFIDENTIALITY = ("normal", "internal", "confidential", "secret", "top_secret")
+PARTICIPANT_ROLES = ("chair", "secretary", "delegate", "observer")
+ITEM_STATUSES = ("pending", "open", "done", "deferred")
+
+
+class Body(Base):
+    """An organization or committee that holds meetings (e.g. a People's Committee)."""
+
+    __tablename__ = "bodies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    short_name: Mapped[str | None] = mapped_column(String(50))
+    # The issuing authority printed above the body's name in documents.
+    parent_name: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    # Default quorum rule for its meetings: at least num/den of the members.
+    quorum_numerator: Mapped[int] = mapped_column(Integer, default=2)
+    quorum_denominator: Mapped[int] = mapped_column(Integer, default=3)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    members: Mapped[list[BodyMember]] = relationship(
+        back_populates="body", cascade="all, delete-orphan"
+    )
+
+
+class BodyMember(Base):
+    __tablename__ = "body_members"
+    __table_args__ = (UniqueConstraint("body_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    position: Mapped[str | None] = mapped_column(String(200))
+    # Secretariat members prepare and run the body's meetings.
+    is_secretariat: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    body: Mapped[Body] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(String(300))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    confidentiality: Mapped[str] = mapped_column(String(20), default="normal")
+    # Overrides the body's quorum rule when set.
+    quorum_numerator: Mapped[int | None] = mapped_column(Integer)
+    quorum_denominator: Mapped[int | None] = mapped_column(Integer)
+    # Highest event seq handed out for this meeting (see meetings.live.eventlog).
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    body: Mapped[Body] = relationship()
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan"
+    )
+    items: Mapped[list[AgendaItem]] = relationship(
+        back_populates="meeting",
+        cascade="all, delete-orphan",
+        order_by="AgendaItem.position",
+    )
+
+    def quorum_rule(self) -> tuple[int, int]:
+        """The (numerator, denominator) fraction of members needed for quorum."""
+        if self.quorum_numerator and self.quorum_denominator:
+            return self.quorum_numerator, self.quorum_denominator
+        return self.body.quorum_numerator, self.body.quorum_denominator
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="delegate")
+    can_vote: Mapped[bool] = mapped_column(Boolean, default=True)
+    vote_weight: Mapped[int] = mapped_column(Integer, default=1)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="participants")
+    user: Mapped[User] = relationship()
+
+
+class AgendaItem(Base):
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    # One level of sub-items: a parent never has a parent itself.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    presenter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    planned_minutes: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    # What the secretariat records as the item's conclusion; feeds the minutes.
+    conclusion: Mapped[str | None] = mapped_column(Text)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="items")
+    presenter: Mapped[User | None] = relationship()

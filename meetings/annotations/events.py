@@ -1,0 +1,1 @@
+"""Socket.IO handlers of annotations (to be filled in by its issue)."""

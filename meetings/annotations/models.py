@@ -1,0 +1,1 @@
+"""annotations models (to be filled in by its issue)."""

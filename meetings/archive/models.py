@@ -1,0 +1,1 @@
+"""archive models (to be filled in by its issue)."""

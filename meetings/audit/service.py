@@ -1,0 +1,101 @@
+"""Writing and verifying the hash-chained audit log.
+
+Every state-changing service call records one entry inside its own
+transaction, so an action and its audit entry commit or roll back together.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from meetings.audit.models import AuditEntry
+from meetings.db import utcnow
+
+GENESIS = "0" * 64
+# Any constant works; it names "the audit chain" among PostgreSQL advisory locks.
+_CHAIN_LOCK = 727_001
+
+
+def _utc_text(at: datetime) -> str:
+    # SQLite hands back naive datetimes, PostgreSQL aware ones: hash one form.
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at.isoformat(timespec="microseconds")
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """The sha256 that chains ``entry`` to the one before it."""
+    body = {
+        "prev": entry.prev_hash,
+        "at": _utc_text(entry.at),
+        "actor": entry.actor_id,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "meeting": entry.meeting_id,
+        "details": entry.details or {},
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor_id: int | None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    meeting_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append an entry to the chain in the caller's transaction.
+
+    ``details`` must never carry a secret: no passwords, no secret ballot choices.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        # Held until commit: appends are serialized so the chain never forks.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    prev = session.execute(
+        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    entry = AuditEntry(
+        at=utcnow(),
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        meeting_id=meeting_id,
+        details=details or {},
+        prev_hash=prev or GENESIS,
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass
+class ChainProblem:
+    entry_id: int
+    problem: str
+
+
+def verify_chain(session: Session) -> list[ChainProblem]:
+    """Walk the whole chain; return every break found (empty when intact)."""
+    problems: list[ChainProblem] = []
+    expected_prev = GENESIS
+    for entry in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars():
+        if entry.prev_hash != expected_prev:
+            problems.append(ChainProblem(entry.id, "does not follow the entry before it "
+                                                    "(an entry was inserted or deleted)"))
+        if entry_hash(entry) != entry.hash:
+            problems.append(ChainProblem(entry.id, "content changed after it was written"))
+        expected_prev = entry.hash
+    return problems

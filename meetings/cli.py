@@ -1,0 +1,59 @@
+"""Operator commands: `flask --app wsgi …`."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from meetings.extensions import db
+
+
+def init_cli(app: Flask) -> None:
+    @app.cli.group("db")
+    def db_group():
+        """Database schema."""
+
+    @db_group.command("upgrade")
+    @click.option("--revision", default="heads", show_default=True)
+    def db_upgrade(revision: str):
+        """Apply every migration (all domain branches) to DATABASE_URL."""
+        from meetings.migrate import upgrade
+
+        upgrade(current_app.config["DATABASE_URL"], revision)
+        click.echo("database is up to date")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--full-name", required=True, help="Name as printed in minutes.")
+    @click.option("--email", default=None)
+    @click.option("--role", "global_role", type=click.Choice(["admin", "archivist"]), default=None,
+                  help="Global role; meeting roles are given per meeting.")
+    @click.password_option(help="Asked for when not given.")
+    def create_user(username, full_name, email, global_role, password):
+        """Create a user account."""
+        from meetings.accounts.service import create_user as create
+        from meetings.errors import DomainError
+
+        try:
+            user = create(db.session, username, password, full_name, email=email, global_role=global_role)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            raise click.ClickException(err.message) from err
+        click.echo(f"created user {user.username} (id {user.id})")
+
+    @app.cli.group("audit")
+    def audit_group():
+        """The hash-chained audit log."""
+
+    @audit_group.command("verify")
+    def audit_verify():
+        """Check the audit chain; exit 1 if an entry was changed, inserted or deleted."""
+        from meetings.audit.service import verify_chain
+
+        problems = verify_chain(db.session)
+        if not problems:
+            click.echo("audit log intact")
+            return
+        for p in problems:
+            click.echo(f"entry {p.entry_id}: {p.problem}", err=True)
+        raise SystemExit(1)

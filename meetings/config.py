@@ -1,0 +1,57 @@
+"""Settings read from the environment.
+
+Every setting has a documented default in docs/configuration.md; the
+embedded default (SQLite and files under ``instance/``) needs none of them.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_settings(overrides: dict | None = None) -> dict:
+    """Return the application's settings: environment first, then defaults.
+
+    ``overrides`` (used by tests and the CLI) win over both.
+    """
+    instance = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    settings = {
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "DATABASE_URL": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'meetings.sqlite3'}"
+        ),
+        "STORAGE_PATH": os.environ.get("STORAGE_PATH", str(instance / "storage")),
+        "FONT_DIR": os.environ.get(
+            "FONT_DIR", str(PROJECT_ROOT / "node_modules" / "dejavu-fonts-ttf" / "ttf")
+        ),
+        "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 100),
+        "MAX_PDF_PAGES": _int("MAX_PDF_PAGES", 2000),
+        "PDF_CHECK_SECONDS": _int("PDF_CHECK_SECONDS", 60),
+        "PDF_CHECK_MEMORY_MB": _int("PDF_CHECK_MEMORY_MB", 1024),
+        "TOKEN_TTL_HOURS": _int("TOKEN_TTL_HOURS", 24 * 7),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "EVENT_CATCHUP_LIMIT": _int("EVENT_CATCHUP_LIMIT", 500),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "TSA_URL": os.environ.get("TSA_URL") or None,
+        "DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "vi"),
+    }
+    if overrides:
+        settings.update(overrides)
+    return settings

@@ -1,0 +1,46 @@
+"""Agenda documents: each row is one version of one document."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from meetings.db import Base, utcnow
+
+
+class Document(Base):
+    """One version of an agenda document.
+
+    Versions of the same document share ``series_id`` (the id of the first
+    version); ``previous_id`` links each version to the one it replaced and
+    ``is_current`` marks the newest. The file itself is stored once per
+    sha256 (content-addressed), however many versions point at it.
+    """
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_items.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    page_count: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    series_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidentiality: Mapped[str] = mapped_column(String(20), default="normal")
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    previous: Mapped[Document | None] = relationship(remote_side=[id])
+
+    @property
+    def needs_watermark(self) -> bool:
+        return self.confidentiality != "normal"

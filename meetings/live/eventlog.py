@@ -1,0 +1,108 @@
+"""The meeting event log and the rule "broadcast only after commit".
+
+``append`` gives an event the meeting's next ``seq`` and stores it in the
+caller's transaction; the broadcast is queued on the session and sent by the
+``after_commit`` hook below, so nothing is announced that could still roll
+back. ``notify`` queues a private notice (to a user's own room) the same way;
+notices carry no ``seq`` and are never part of the log.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from meetings.agenda.models import Meeting
+from meetings.live.models import MeetingEvent
+
+_PENDING = "pending_broadcasts"
+
+
+def meeting_room(meeting_id: int) -> str:
+    return f"meeting:{meeting_id}"
+
+
+def user_room(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def envelope(ev: MeetingEvent) -> dict[str, Any]:
+    """The wire form of a logged event (docs/realtime.md, "event")."""
+    return {
+        "meeting_id": ev.meeting_id,
+        "seq": ev.seq,
+        "type": ev.type,
+        "data": ev.data,
+        "actor_id": ev.actor_id,
+        "at": ev.at.isoformat(),
+    }
+
+
+def append(
+    session: Session,
+    meeting_id: int,
+    type_: str,
+    data: dict[str, Any],
+    *,
+    actor_id: int | None = None,
+) -> MeetingEvent:
+    """Store an event with the meeting's next seq; broadcast it after commit."""
+    # The UPDATE takes the meeting row's write lock until commit, so two
+    # transactions can never hand out the same seq, on SQLite or PostgreSQL.
+    seq = session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting_id)
+        .values(last_seq=Meeting.last_seq + 1)
+        .returning(Meeting.last_seq),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    ev = MeetingEvent(meeting_id=meeting_id, seq=seq, type=type_, data=data, actor_id=actor_id)
+    session.add(ev)
+    session.flush()
+    _queue(session, "event", envelope(ev), meeting_room(meeting_id))
+    return ev
+
+
+def notify(session: Session, user_id: int, name: str, data: dict[str, Any]) -> None:
+    """Queue a private notice to every device of one user, sent after commit."""
+    _queue(session, name, data, user_room(user_id))
+
+
+def notify_room(session: Session, room: str, name: str, data: dict[str, Any]) -> None:
+    """Queue a notice to any named room (e.g. a meeting's managers), sent after commit."""
+    _queue(session, name, data, room)
+
+
+def events_after(session: Session, meeting_id: int, after_seq: int, limit: int) -> list[MeetingEvent] | None:
+    """The events with seq > after_seq in order, or None when more than ``limit``
+    are missing (the caller then sends a snapshot instead)."""
+    rows = session.execute(
+        select(MeetingEvent)
+        .where(MeetingEvent.meeting_id == meeting_id, MeetingEvent.seq > after_seq)
+        .order_by(MeetingEvent.seq)
+        .limit(limit + 1)
+    ).scalars().all()
+    if len(rows) > limit:
+        return None
+    return list(rows)
+
+
+def _queue(session: Session, name: str, data: dict[str, Any], room: str) -> None:
+    session.info.setdefault(_PENDING, []).append((name, data, room))
+
+
+@event.listens_for(Session, "after_commit")
+def _broadcast_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    from meetings.extensions import socketio
+
+    for name, data, room in pending:
+        socketio.emit(name, data, to=room)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,1 @@
+"""minutes models (to be filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Socket.IO handlers of voting (to be filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""voting models (to be filled in by its issue)."""
