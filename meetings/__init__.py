@@ -30,17 +30,28 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.config["STORAGE_PATH"]).mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = settings["SECRET_KEY"] or _instance_secret(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    # Flask's defaults exist (as None), so these are set, not defaulted.
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # a meeting day is long; the session bounds it
 
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app)
+    from meetings.i18n import init_i18n  # locale: the user's setting, else Accept-Language, else vi
+
+    init_i18n(app)
     _init_socketio(app)
 
     from meetings.accounts.auth import init_auth
@@ -75,7 +86,8 @@ def _init_socketio(app: Flask) -> None:
     if url:
         # redis-py 8 defaults socket_timeout to a finite value, which kills the
         # idle pub/sub listener; None keeps it waiting for messages.
-        kwargs["client_manager"] = sio.RedisManager(url, redis_options={"socket_timeout": None})
+        kwargs["client_manager"] = sio.RedisManager(url, channel=app.config["SOCKETIO_CHANNEL"],
+                                                    redis_options={"socket_timeout": None})
     socketio.init_app(app, async_mode="gevent", cors_allowed_origins=[], **kwargs)
     # Socket.IO event handlers are registered by importing the domains' events.
     from meetings.annotations import events as _annotation_events  # noqa: F401

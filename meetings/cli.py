@@ -41,6 +41,9 @@ def init_cli(app: Flask) -> None:
             raise click.ClickException(err.message) from err
         click.echo(f"created user {user.username} (id {user.id})")
 
+    app.cli.add_command(__import__("meetings.minutes.cli", fromlist=["ca_group"]).ca_group)
+    app.cli.add_command(__import__("meetings.minutes.cli", fromlist=["minutes_group"]).minutes_group)
+
     @app.cli.group("audit")
     def audit_group():
         """The hash-chained audit log."""
@@ -57,3 +60,31 @@ def init_cli(app: Flask) -> None:
         for p in problems:
             click.echo(f"entry {p.entry_id}: {p.problem}", err=True)
         raise SystemExit(1)
+
+    _init_demo_cli(app)
+
+
+def _init_demo_cli(app: Flask) -> None:
+    @app.cli.group("demo")
+    def demo_group():
+        """Demo data for trying the system out (never on a real installation)."""
+
+    @demo_group.command("load")
+    def demo_load():
+        """Load the demo body, meeting, documents and users (password "demo"); safe to run twice."""
+        import os
+
+        from meetings.demo import PASSWORD, load_demo
+
+        try:
+            result = load_demo(db.session, current_app.config["STORAGE_PATH"])
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        click.echo("demo loaded" if result.created else "demo already loaded")
+        # Same default as gunicorn.conf.py, so the printed URL is the one served.
+        bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '5000')}"
+        click.echo(f"\n  URL:      http://{bind}/")
+        click.echo(f"  Logins:   {', '.join(result.users[:4])}, delegate1 … delegate12")
+        click.echo(f"  Password: {PASSWORD}\n")

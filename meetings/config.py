@@ -43,13 +43,23 @@ def load_settings(overrides: dict | None = None) -> dict:
         "MAX_PDF_PAGES": _int("MAX_PDF_PAGES", 2000),
         "PDF_CHECK_SECONDS": _int("PDF_CHECK_SECONDS", 60),
         "PDF_CHECK_MEMORY_MB": _int("PDF_CHECK_MEMORY_MB", 1024),
+        "PDF_CHECK_DECODED_MB": _int("PDF_CHECK_DECODED_MB", 4096),
         "TOKEN_TTL_HOURS": _int("TOKEN_TTL_HOURS", 24 * 7),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        # The Redis pub/sub channel: installations (or test runs) sharing one Redis keep apart.
+        "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL") or "flask-socketio",
         "EVENT_CATCHUP_LIMIT": _int("EVENT_CATCHUP_LIMIT", 500),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        # How many reverse proxies (nginx) stand in front; their X-Forwarded-* headers are trusted.
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
         "TSA_URL": os.environ.get("TSA_URL") or None,
+        # The hall's time zone: minutes, stamps and pages show local time (stored times are UTC).
+        "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "MINUTES_JOB_SECONDS": _int("MINUTES_JOB_SECONDS", 120),
+        "MINUTES_FONT_CACHE": os.environ.get("MINUTES_FONT_CACHE") or None,
+        "MINUTES_TRUST_ROOTS": os.environ.get("MINUTES_TRUST_ROOTS") or None,
         "DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "vi"),
     }
     if overrides:

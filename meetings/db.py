@@ -61,6 +61,13 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=15000")
             cur.close()
+            # pysqlite's own transaction handling breaks SAVEPOINT (begin_nested);
+            # let SQLAlchemy emit BEGIN itself (the documented recipe).
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

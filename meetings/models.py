@@ -5,6 +5,6 @@ from meetings.annotations import models as _annotations  # noqa: F401,E402
 from meetings.audit.models import AuditEntry  # noqa: F401
 from meetings.db import Base  # noqa: F401
 from meetings.documents.models import Document  # noqa: F401
-from meetings.live.models import MeetingEvent  # noqa: F401
+from meetings.live.models import Attendance, LiveState, MeetingEvent, Presence, SpeakerRequest  # noqa: F401
 from meetings.minutes import models as _minutes  # noqa: F401,E402
 from meetings.voting import models as _voting  # noqa: F401,E402

@@ -26,6 +26,23 @@ def _backend() -> str:
     return os.environ.get("TEST_DB", "sqlite")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """Real argon2 with the lowest costs: every test world hashes a dozen passwords.
+
+    Verification reads the costs from each stored hash, so servers started by
+    tests accept these hashes unchanged.
+    """
+    from argon2 import PasswordHasher
+
+    from meetings.accounts import service
+
+    saved = service._hasher
+    service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    service._hasher = saved
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """A migrated, empty database for this pytest worker; dropped afterwards."""

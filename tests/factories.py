@@ -87,3 +87,22 @@ class TokenClients:
         if name is not None:
             client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {self.token(name)}"
         return client
+
+
+def build_draft_meeting(session, world: World, title: str = "Dự thảo: phiên họp chuyên đề") -> Meeting:
+    """A draft meeting of the world's body with the same participants and one item.
+
+    Only those preparing or running it (secretary, chair, admin) may see it.
+    """
+    meeting = Meeting(body_id=world.body.id, title=title, place="Phòng họp số 2",
+                      starts_at=utcnow() + timedelta(days=7), status="draft",
+                      created_by_id=world.users["secretary"].id)
+    session.add(meeting)
+    session.flush()
+    for name, (_, mrole) in ROLES.items():
+        if mrole:
+            session.add(Participant(meeting_id=meeting.id, user_id=world.users[name].id, role=mrole,
+                                    can_vote=mrole != "observer"))
+    session.add(AgendaItem(meeting_id=meeting.id, position=0, title="Nội dung dự thảo"))
+    session.commit()
+    return meeting

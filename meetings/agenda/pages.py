@@ -1,13 +1,96 @@
-"""Meeting pages for browsers (placeholder; filled in with the agenda views)."""
+"""Meeting pages for browsers: "my meetings" and one meeting with its agenda and documents.
+
+Plain server-rendered HTML (Jinja autoescapes every title and name); labels
+live in the templates so they can later be wrapped in _() for English.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
-from flask_login import login_required
+from collections import defaultdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from meetings.agenda import permissions, service
+from meetings.agenda.models import Meeting
+from meetings.db import utcnow
+from meetings.documents.models import Document
+from meetings.extensions import db
 
 bp = Blueprint("agenda_pages", __name__)
+
+# Meetings happen in Vietnam; times are stored in UTC and shown in the hall's zone.
+HALL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# Meetings in these states are "now", whatever their planned times say.
+_LIVE = ("in_progress", "adjourned")
+
+
+def hall_time(value: datetime | None) -> str:
+    """A stored time as the hall reads it: "14:30, 27/11/2026"."""
+    if value is None:
+        return ""
+    return service.as_utc(value).astimezone(HALL_TZ).strftime("%H:%M, %d/%m/%Y")
+
+
+def iso_utc(value: datetime | None) -> str:
+    """A stored time for <time datetime>, with its offset."""
+    return service.as_utc(value).isoformat() if value is not None else ""
+
+
+def _is_upcoming(meeting: Meeting, now: datetime) -> bool:
+    if meeting.status in _LIVE:
+        return True
+    if meeting.status == "closed":
+        return False
+    return service.as_utc(meeting.ends_at or meeting.starts_at) >= now
 
 
 @bp.route("/")
 @login_required
 def my_meetings():
-    return "meetings"
+    """The meetings the user may see: upcoming and live ones first (soonest first), then past ones."""
+    user = current_user._get_current_object()
+    meetings = db.session.execute(service.visible_meetings(user)).scalars().all()
+    now = utcnow()
+    upcoming = sorted((m for m in meetings if _is_upcoming(m, now)),
+                      key=lambda m: (m.status not in _LIVE, service.as_utc(m.starts_at), m.id))
+    past = sorted((m for m in meetings if not _is_upcoming(m, now)),
+                  key=lambda m: (service.as_utc(m.starts_at), m.id), reverse=True)
+    return render_template("agenda/my_meetings.html", upcoming=upcoming, past=past, hall_time=hall_time,
+                           iso_utc=iso_utc)
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@login_required
+def meeting_page(meeting_id: int):
+    """One meeting: details, participants, the agenda and each item's documents."""
+    user = current_user._get_current_object()
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or not permissions.can_view(meeting, user):
+        abort(404)  # the same answer for "no such meeting" and "not yours": ids do not leak
+    docs = db.session.execute(
+        select(Document).where(Document.meeting_id == meeting.id, Document.is_current.is_(True))
+        .order_by(Document.title, Document.id)
+    ).scalars().all()
+    item_ids = {i.id for i in meeting.items}
+    by_item: dict[int | None, list[Document]] = defaultdict(list)
+    for doc in docs:
+        if permissions.can_view_document(meeting, user, doc.published):
+            by_item[doc.agenda_item_id if doc.agenda_item_id in item_ids else None].append(doc)
+    mine = permissions.participant_of(meeting, user)
+    return render_template(
+        "agenda/meeting.html",
+        meeting=meeting,
+        agenda=service.agenda_tree(meeting),
+        participants=sorted(meeting.participants, key=lambda p: (_ROLE_ORDER.get(p.role, 9), p.user.full_name)),
+        documents=by_item,
+        my_role=mine.role if mine else None,
+        can_prepare=permissions.can_prepare(meeting, user),
+        hall_time=hall_time,
+        iso_utc=iso_utc,
+    )
+
+
+_ROLE_ORDER = {"chair": 0, "secretary": 1, "delegate": 2, "observer": 3}

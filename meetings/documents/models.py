@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meetings.db import Base, utcnow
@@ -19,6 +19,8 @@ class Document(Base):
     """
 
     __tablename__ = "documents"
+    # Two replacements of the same version racing: one wins, the other gets a conflict.
+    __table_args__ = (UniqueConstraint("series_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)

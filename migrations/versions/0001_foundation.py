@@ -181,7 +181,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_documents_meeting_id_meetings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['previous_id'], ['documents.id'], name=op.f('fk_documents_previous_id_documents'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_documents_uploaded_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_documents'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_documents')),
+    sa.UniqueConstraint('series_id', 'version', name=op.f('uq_documents_series_id_version'))
     )
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_documents_agenda_item_id'), ['agenda_item_id'], unique=False)

@@ -1,0 +1,95 @@
+"""Bench: how long the PDF intake check takes and how much memory its child uses.
+
+Builds a ~50 MB, 500-page PDF (a random-noise image per page, so nothing
+compresses) and a decompression bomb (4 MB that inflates to 4 GiB), then runs
+the same check the upload route runs (meetings.documents.intake.check_pdf, a
+child process under the default limits) and the whole intake (stream to
+tmp/ while hashing, check, rename into blobs/). Also times stamping the
+per-viewer watermark on the 500 pages. Prints a small table.
+
+    .venv/bin/python bench/upload_validation.py [--pages 500] [--image-px 180] [--runs 3]
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from meetings.documents import service  # noqa: E402
+from meetings.documents.intake import IntakeLimits, check_pdf  # noqa: E402
+from meetings.documents.watermark import MARKINGS, stamp  # noqa: E402
+from meetings.fonts import font_path  # noqa: E402
+from tests import pdfs  # noqa: E402
+
+
+def _mb(n: float) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=500)
+    ap.add_argument("--image-px", type=int, default=180)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-upload-"))
+    limits = IntakeLimits()  # the defaults: 100 MB, 2000 pages, 60 s, 1024 MB
+    rows: list[tuple[str, str, str, str]] = []
+    try:
+        t = time.perf_counter()
+        big = work / "big.pdf"
+        big.write_bytes(pdfs.noise_pdf(args.pages, args.image_px))
+        print(f"built {args.pages}-page PDF of {_mb(big.stat().st_size)} in {time.perf_counter() - t:.1f} s")
+        bomb = work / "bomb.pdf"
+        bomb.write_bytes(pdfs.bomb_pdf(4 * 1024 ** 3))
+
+        verdicts = [check_pdf(big, limits) for _ in range(args.runs)]
+        assert all(v.ok and v.pages == args.pages for v in verdicts), verdicts[0]
+        rows.append((f"check {args.pages} pages, {_mb(big.stat().st_size)}",
+                     f"{statistics.median(v.seconds for v in verdicts):.2f} s",
+                     f"{max(v.peak_rss_kb for v in verdicts) / 1024:.0f} MB",
+                     f"accepted, decoded {_mb(verdicts[0].decoded_bytes)}"))
+
+        times = []
+        for i in range(args.runs):
+            store = work / f"store{i}"
+            t = time.perf_counter()
+            sha, size, pages = service.ingest(big, store, limits)
+            times.append(time.perf_counter() - t)
+        rows.append(("whole intake (hash, check, store)", f"{statistics.median(times):.2f} s", "-",
+                     f"sha256 {sha[:12]}…"))
+
+        bombs = [check_pdf(bomb, limits) for _ in range(args.runs)]
+        assert all(not v.ok for v in bombs)
+        rows.append((f"refuse bomb ({_mb(bomb.stat().st_size)} → 4096 MB)",
+                     f"{statistics.median(v.seconds for v in bombs):.2f} s",
+                     f"{max(v.peak_rss_kb for v in bombs) / 1024:.0f} MB", f"refused: {bombs[0].code}"))
+        tight = check_pdf(bomb, IntakeLimits(memory_mb=120))
+        rows.append(("refuse bomb, memory limit 120 MB", f"{tight.seconds:.2f} s",
+                     f"{tight.peak_rss_kb / 1024:.0f} MB" if tight.peak_rss_kb else "killed",
+                     f"refused: {tight.code}"))
+
+        t = time.perf_counter()
+        out = work / "stamped.pdf"
+        stamp(big, out, marking=MARKINGS["secret"], viewer_name="Nguyễn Thị Hằng", when="27/11/2026 09:15",
+              font_path=font_path(), seconds=120)
+        rows.append((f"watermark {args.pages} pages", f"{time.perf_counter() - t:.2f} s", "-",
+                     f"output {_mb(out.stat().st_size)}"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    widths = [max(len(r[i]) for r in rows + [("case", "time", "child peak RSS", "result")]) for i in range(4)]
+    header = ("case", "time", "child peak RSS", "result")
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""gunicorn settings for the meeting-room server (`make run`, tests/live_server.py).
+
+One gevent worker per process: Flask-SocketIO keeps each socket's state in the
+process that accepted it, so a second worker in the same process group would
+break Socket.IO's long-polling handshake. Scale out with more processes behind
+nginx (docs/deployment.md). Every value can be changed from the environment;
+see docs/configuration.md.
+
+The plain ``gevent`` worker serves WebSocket upgrades: with simple-websocket
+installed, python-engineio takes over the raw socket itself, so gevent-websocket
+(unmaintained) is not needed. tests/test_serve.py proves it by connecting a
+websocket-only Socket.IO client to a real gunicorn.
+"""
+import os
+
+_port = os.environ.get("PORT", "5000")
+bind = os.environ.get("BIND", f"127.0.0.1:{_port}")
+
+worker_class = "gevent"
+workers = 1
+# Each tablet holds one socket; a hall of 1,000 delegates plus HTTP requests fits with room to spare.
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "2000"))
+
+# A gevent worker only blocks the arbiter's heartbeat when the loop itself is
+# stuck; long requests (uploads, downloads) yield and do not count.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# Time for open sockets and downloads to finish on restart (SIGTERM / SIGHUP).
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+keepalive = 5
+
+accesslog = os.environ.get("ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Behind nginx, trust X-Forwarded-* only from the proxy itself.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "meetings"
+
+# gunicorn 25+ opens a control socket at one fixed path per user; several
+# processes on one machine (behind nginx, or the test suite) would fight over
+# it. Off unless asked for with a path of its own.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
+if not control_socket:
+    del control_socket

@@ -1,0 +1,97 @@
+"""Sending a document's file: from disk with sendfile, Range, ETag and private caching.
+
+Normal documents are the stored blob itself (ETag = its sha256). Confidential
+ones are a copy stamped for the viewer, made once per (document version,
+viewer, marking, name) in a child process and cached under
+``watermarked/<document id>/``; later requests send that file the same way.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Response, request, send_file
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import parse_range_header
+
+from meetings.accounts.models import User
+from meetings.documents import storage
+from meetings.documents.models import Document
+from meetings.documents.watermark import MARKINGS, WatermarkFailed, stamp
+from meetings.errors import Unavailable
+
+# Tablets may keep a copy (the offline briefcase) but must ask again before using it,
+# so a withdrawn document or a revoked participant is noticed; shared caches never store it.
+CACHE_CONTROL = "private, no-cache"
+
+
+def _local_time() -> str:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M (GMT+7)")
+    except Exception:  # no tz database on this host: say UTC rather than fail
+        return datetime.now(UTC).strftime("%d/%m/%Y %H:%M UTC")
+
+
+def marking_of(doc: Document) -> str:
+    return MARKINGS.get(doc.confidentiality, MARKINGS["confidential"])
+
+
+def watermark_path(root: str | Path, doc: Document, viewer: User) -> Path:
+    """Where the viewer's stamped copy of ``doc`` is cached. The key covers everything
+    printed on it except the time, so a renamed viewer or a new marking gets a new copy."""
+    key = hashlib.sha256(f"{doc.sha256}|{marking_of(doc)}|{viewer.full_name}".encode()).hexdigest()[:20]
+    return storage.watermark_dir(root, doc.id) / f"{int(viewer.id)}-{key}.pdf"
+
+
+def watermarked_copy(root: str | Path, doc: Document, viewer: User, *, font_path: Path,
+                     seconds: float, memory_mb: int) -> Path:
+    """The viewer's stamped copy of ``doc``, made now if not cached yet."""
+    path = watermark_path(root, doc, viewer)
+    if path.exists():
+        return path
+    try:
+        stamp(source_path(root, doc), path, marking=marking_of(doc), viewer_name=viewer.full_name,
+              when=_local_time(), font_path=font_path, seconds=seconds, memory_mb=memory_mb)
+    except WatermarkFailed as exc:
+        raise Unavailable("The watermarked copy could not be made; try again later.",
+                          code="watermark_failed", details={"reason": str(exc)[-300:]}) from None
+    return path
+
+
+def source_path(root: str | Path, doc: Document) -> Path:
+    path = storage.blob_path(root, doc.sha256)
+    if not path.is_file():
+        raise Unavailable("The document's file is missing from storage.", code="file_missing")
+    return path
+
+
+def send(doc: Document, viewer: User, *, root: str | Path, font_path: Path, seconds: float,
+         memory_mb: int) -> Response:
+    """The HTTP answer for GET …/file: 200, 206 (Range), 304 (If-None-Match) or 416."""
+    if doc.needs_watermark:
+        path = watermarked_copy(root, doc, viewer, font_path=font_path, seconds=seconds, memory_mb=memory_mb)
+        etag: str | bool = True  # mtime, size and path of the stamped copy
+    else:
+        path = source_path(root, doc)
+        etag = doc.sha256
+    wanted = request.headers.get("Range")
+    if wanted and getattr(parse_range_header(wanted), "units", None) != "bytes":
+        # RFC 9110 §14.2: a Range the server does not understand is ignored (whole file),
+        # where Werkzeug would answer 416.
+        request.environ.pop("HTTP_RANGE", None)
+    try:
+        # A path (not a file object) lets the server use sendfile; conditional=True
+        # answers Range and If-None-Match / If-Modified-Since.
+        resp = send_file(path, mimetype="application/pdf", conditional=True, etag=etag,
+                         download_name=doc.filename, as_attachment=False, max_age=None)
+    except RequestedRangeNotSatisfiable:
+        from meetings.api import error_response
+
+        return error_response(416, "range_not_satisfiable", "The requested byte range is outside the file.",
+                              headers={"Content-Range": f"bytes */{path.stat().st_size}"})
+    resp.headers["Cache-Control"] = CACHE_CONTROL
+    resp.headers["Accept-Ranges"] = "bytes"
+    return resp

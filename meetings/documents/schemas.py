@@ -1,0 +1,75 @@
+"""REST shapes of the documents domain."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import marshmallow as ma
+from marshmallow import validate
+
+from meetings.agenda.models import CONFIDENTIALITY
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """ISO 8601 with its offset: SQLite hands back naive UTC times, PostgreSQL aware ones."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class DocumentOut(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    meeting_id = ma.fields.Integer(required=True)
+    agenda_item_id = ma.fields.Integer(allow_none=True)
+    title = ma.fields.String(required=True)
+    filename = ma.fields.String(required=True)
+    sha256 = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True, metadata={"description": "bytes of the stored file"})
+    pages = ma.fields.Integer(required=True, attribute="page_count")
+    version = ma.fields.Integer(required=True)
+    series_id = ma.fields.Integer(allow_none=True, metadata={"description": "id of the first version"})
+    previous_id = ma.fields.Integer(allow_none=True)
+    is_current = ma.fields.Boolean(required=True)
+    published = ma.fields.Boolean(required=True)
+    confidentiality = ma.fields.String(required=True)
+    watermarked = ma.fields.Boolean(attribute="needs_watermark",
+                                    metadata={"description": "delivered with a per-viewer watermark"})
+    uploaded_by_id = ma.fields.Integer(allow_none=True)
+    uploaded_at = UtcDateTime(required=True)
+    file_url = ma.fields.Method("_file_url")
+
+    def _file_url(self, doc) -> str:
+        return f"/api/v1/documents/{doc.id}/file"
+
+
+class UploadForm(ma.Schema):
+    """The form fields sent with the file (multipart/form-data)."""
+
+    title = ma.fields.String(validate=validate.Length(min=1, max=500))
+    agenda_item_id = ma.fields.Integer(allow_none=True, strict=False)
+    confidentiality = ma.fields.String(validate=validate.OneOf(CONFIDENTIALITY))
+    confidential = ma.fields.Boolean(metadata={"description": "shortcut for confidentiality=confidential"})
+    published = ma.fields.Boolean()
+
+    @ma.post_load
+    def _level(self, data: dict, **_kw) -> dict:
+        flag = data.pop("confidential", None)
+        if "confidentiality" not in data:
+            data["confidentiality"] = "confidential" if flag else "normal"
+        return data
+
+
+class VersionForm(ma.Schema):
+    title = ma.fields.String(validate=validate.Length(min=1, max=500))
+
+
+class DocumentPatch(ma.Schema):
+    title = ma.fields.String(validate=validate.Length(min=1, max=500))
+    agenda_item_id = ma.fields.Integer(allow_none=True, strict=True)
+    published = ma.fields.Boolean()
+    confidentiality = ma.fields.String(validate=validate.OneOf(CONFIDENTIALITY))
+
+
+class ListQuery(ma.Schema):
+    all_versions = ma.fields.Boolean(load_default=False)

@@ -1,0 +1,273 @@
+"""Every write of the documents domain: intake, replacement, edits; and what a user may list.
+
+An upload goes: stream into ``tmp/`` while hashing (size cap) → checks that need
+no parser → the pypdf check in a child process → atomic rename into its
+content address → database row, audit entry and (if delegates should know)
+a meeting event. A refusal at any step deletes the temporary file, so nothing
+is half-stored; the caller commits.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from meetings.accounts.models import User
+from meetings.agenda import permissions
+from meetings.agenda.models import CONFIDENTIALITY, AgendaItem, Meeting
+from meetings.audit import service as audit
+from meetings.documents import storage
+from meetings.documents.intake import REFUSALS, IntakeLimits, Verdict, check_pdf, quick_check
+from meetings.documents.models import Document
+from meetings.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from meetings.live import eventlog
+
+MAX_TITLE = 500
+MAX_FILENAME = 300
+
+
+class DocumentRefused(DomainError):
+    """An upload that is not accepted; ``code`` says why (see intake.REFUSALS)."""
+
+    def __init__(self, code: str, message: str, details: Any = None):
+        super().__init__(message, code=code, details=details)
+        self.status = REFUSALS.get(code, 422)
+
+
+def default_limits() -> IntakeLimits:
+    """The limits of the running application, or of the environment outside one."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return IntakeLimits.from_config(current_app.config)
+    from meetings.config import load_settings
+
+    return IntakeLimits.from_config(load_settings())
+
+
+def ingest(source: BinaryIO | bytes | Path, storage_path: str | Path, limits: IntakeLimits) -> tuple[str, int, int]:
+    """Check a PDF and store it; returns (sha256, size, pages) or raises DocumentRefused.
+
+    The file is in ``blobs/`` only once every check passed.
+    """
+    try:
+        staged = storage.stage(source, storage_path, limits.max_bytes)
+    except storage.UploadTooLarge:
+        raise DocumentRefused("too_large", _too_large_message(limits.max_bytes)) from None
+    try:
+        verdict = quick_check(staged.head(), staged.tail(), staged.size) or check_pdf(staged.path, limits)
+        if not verdict.ok:
+            raise _refusal(verdict)
+        storage.accept(staged, storage_path)
+    finally:
+        staged.discard()  # no-op once accepted (the file was renamed away)
+    return staged.sha256, staged.size, verdict.pages
+
+
+def _too_large_message(max_bytes: int) -> str:
+    return f"The file is larger than the upload limit of {max_bytes / (1024 * 1024):g} MB."
+
+
+def _refusal(verdict: Verdict) -> DocumentRefused:
+    details = {"reason": verdict.reason} if verdict.reason else None
+    return DocumentRefused(verdict.code or "unreadable", verdict.message, details)
+
+
+def clean_filename(name: str | None) -> str:
+    """The file's own name without any path, control characters or excess length."""
+    name = os.path.basename((name or "").replace("\\", "/"))
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip() or "document.pdf"
+    if len(name) > MAX_FILENAME:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: MAX_FILENAME - len(ext) - 1] + dot + ext) if dot and len(ext) < 10 else name[:MAX_FILENAME]
+    return name
+
+
+def _title_from(filename: str) -> str:
+    stem = filename[:-4] if filename.lower().endswith(".pdf") else filename
+    return stem[:MAX_TITLE] or "Tài liệu"
+
+
+def _check_item(session: Session, meeting: Meeting, agenda_item_id: int | None) -> None:
+    if agenda_item_id is None:
+        return
+    item = session.get(AgendaItem, agenda_item_id)
+    if item is None or item.meeting_id != meeting.id:
+        raise Invalid("The agenda item does not belong to this meeting.", code="invalid_agenda_item")
+
+
+def _check_fields(title: str | None, confidentiality: str | None) -> None:
+    if title is not None and not (0 < len(title.strip()) and len(title) <= MAX_TITLE):
+        raise Invalid(f"The title must have 1 to {MAX_TITLE} characters.", code="invalid_title")
+    if confidentiality is not None and confidentiality not in CONFIDENTIALITY:
+        raise Invalid(f"Confidentiality must be one of {', '.join(CONFIDENTIALITY)}.",
+                      code="invalid_confidentiality")
+
+
+def summary(doc: Document) -> dict[str, Any]:
+    """The small payload of a document event (ids, not the file)."""
+    return {"document_id": doc.id, "series_id": doc.series_id, "version": doc.version,
+            "title": doc.title, "agenda_item_id": doc.agenda_item_id, "pages": doc.page_count}
+
+
+def add_document(
+    session: Session,
+    meeting: Meeting,
+    data: bytes | Path | BinaryIO,
+    *,
+    title: str | None,
+    filename: str,
+    uploaded_by_id: int | None,
+    agenda_item_id: int | None = None,
+    confidentiality: str = "normal",
+    published: bool = False,
+    storage_path: str | Path,
+    limits: IntakeLimits | None = None,
+) -> Document:
+    """Check and store a PDF and create the first version of a new document; the caller commits."""
+    filename = clean_filename(filename)
+    title = title if title is not None and title.strip() else _title_from(filename)
+    _check_fields(title, confidentiality)
+    _check_item(session, meeting, agenda_item_id)
+    sha, size, pages = ingest(data, storage_path, limits or default_limits())
+    doc = Document(
+        meeting_id=meeting.id, agenda_item_id=agenda_item_id, title=title, filename=filename,
+        sha256=sha, size=size, page_count=pages, version=1, is_current=True,
+        published=bool(published), confidentiality=confidentiality, uploaded_by_id=uploaded_by_id,
+    )
+    session.add(doc)
+    session.flush()
+    doc.series_id = doc.id
+    session.flush()
+    audit.record(session, "document.upload", actor_id=uploaded_by_id, object_type="document",
+                 object_id=doc.id, meeting_id=meeting.id,
+                 details={"sha256": sha, "pages": pages, "size": size, "title": title, "filename": filename,
+                          "confidentiality": confidentiality, "published": doc.published})
+    if doc.published:
+        _announce(session, meeting, "document.published", doc, uploaded_by_id)
+    return doc
+
+
+def replace_document(
+    session: Session,
+    current: Document,
+    data: bytes | Path | BinaryIO,
+    *,
+    filename: str,
+    uploaded_by_id: int | None,
+    title: str | None = None,
+    storage_path: str | Path,
+    limits: IntakeLimits | None = None,
+) -> Document:
+    """Store a new version of ``current``; the old one is kept (no longer current). Caller commits."""
+    filename = clean_filename(filename)
+    _check_fields(title, None)
+    if not current.is_current:
+        raise Conflict("Only the current version of a document can be replaced.", code="not_current")
+    sha, size, pages = ingest(data, storage_path, limits or default_limits())
+    # Re-read under a row lock (PostgreSQL): of two replacements racing, the second
+    # sees the first's result; the unique (series_id, version) settles the rest.
+    locked = session.execute(
+        select(Document).where(Document.id == current.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if not locked.is_current:
+        raise Conflict("This version was replaced meanwhile; reload and try again.", code="not_current")
+    new = Document(
+        meeting_id=locked.meeting_id, agenda_item_id=locked.agenda_item_id,
+        title=title if title and title.strip() else locked.title, filename=filename,
+        sha256=sha, size=size, page_count=pages, version=locked.version + 1,
+        series_id=locked.series_id or locked.id, previous_id=locked.id, is_current=True,
+        published=locked.published, confidentiality=locked.confidentiality, uploaded_by_id=uploaded_by_id,
+    )
+    try:
+        with session.begin_nested():
+            locked.is_current = False
+            session.add(new)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("This version was replaced meanwhile; reload and try again.", code="not_current") from None
+    audit.record(session, "document.replace", actor_id=uploaded_by_id, object_type="document",
+                 object_id=new.id, meeting_id=new.meeting_id,
+                 details={"previous_id": locked.id, "version": new.version, "sha256": sha,
+                          "pages": pages, "size": size, "filename": filename})
+    if new.published:
+        meeting = session.get(Meeting, new.meeting_id)
+        _announce(session, meeting, "document.replaced", new, uploaded_by_id, previous_id=locked.id)
+    return new
+
+
+def update_document(
+    session: Session, doc: Document, changes: dict[str, Any], *, actor_id: int | None, storage_path: str | Path
+) -> Document:
+    """Change title, agenda item, published flag or confidentiality of the current version."""
+    if not doc.is_current:
+        raise Conflict("Only the current version of a document can be edited.", code="not_current")
+    meeting = session.get(Meeting, doc.meeting_id)
+    _check_fields(changes.get("title"), changes.get("confidentiality"))
+    if "agenda_item_id" in changes:
+        _check_item(session, meeting, changes["agenda_item_id"])
+    before = {k: getattr(doc, k) for k in ("title", "agenda_item_id", "published", "confidentiality")}
+    for key in before:
+        if key in changes:
+            setattr(doc, key, changes[key])
+    changed = {k: [before[k], getattr(doc, k)] for k in before if before[k] != getattr(doc, k)}
+    if not changed:
+        return doc
+    session.flush()
+    action = "document.update"
+    if "published" in changed:
+        action = "document.publish" if doc.published else "document.unpublish"
+    audit.record(session, action, actor_id=actor_id, object_type="document", object_id=doc.id,
+                 meeting_id=doc.meeting_id, details={"changes": changed})
+    if "confidentiality" in changed:
+        storage.drop_watermarks(storage_path, doc.id)  # stamped copies carry the old marking
+    if "published" in changed:
+        _announce(session, meeting, "document.published" if doc.published else "document.unpublished",
+                  doc, actor_id)
+    return doc
+
+
+def _announce(session: Session, meeting: Meeting, type_: str, doc: Document, actor_id: int | None,
+              **extra: Any) -> None:
+    # Draft meetings are seen by the secretariat only: nobody to tell yet.
+    if meeting.status != "draft":
+        eventlog.append(session, meeting.id, type_, {**summary(doc), **extra}, actor_id=actor_id)
+
+
+def get_document(session: Session, document_id: int) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None:
+        raise NotFound("No such document.")
+    return doc
+
+
+def visible_documents(session: Session, meeting: Meeting, user: User, *, all_versions: bool = False
+                      ) -> list[Document]:
+    """The documents of ``meeting`` that ``user`` may see: current published versions, plus the
+    unpublished ones (and with ``all_versions`` every version) for those preparing the meeting."""
+    if not permissions.can_view(meeting, user):
+        raise NotFound("No such meeting.")
+    sees_drafts = permissions.can_view_document(meeting, user, published=False)
+    if all_versions and not sees_drafts:
+        raise Forbidden("Only the secretariat lists every version.")
+    query = select(Document).where(Document.meeting_id == meeting.id)
+    if not all_versions:
+        query = query.where(Document.is_current.is_(True))
+    if not sees_drafts:
+        query = query.where(Document.published.is_(True))
+    return list(session.execute(query.order_by(Document.series_id, Document.version)).scalars())
+
+
+def versions_of(session: Session, doc: Document, user: User) -> list[Document]:
+    """Every version of ``doc``'s series that ``user`` may see, oldest first."""
+    meeting = session.get(Meeting, doc.meeting_id)
+    query = select(Document).where(Document.series_id == (doc.series_id or doc.id))
+    if not permissions.can_view_document(meeting, user, published=False):
+        query = query.where(Document.published.is_(True))
+    return list(session.execute(query.order_by(Document.version)).scalars())
