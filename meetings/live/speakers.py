@@ -1,0 +1,217 @@
+"""The speaker queue: requests to speak, the floor, the timer, and the history for the minutes.
+
+The server never ticks: "speaker.called" carries ``started_at`` and
+``limit_seconds`` and every screen counts down by itself.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from meetings.accounts.models import User
+from meetings.agenda.models import Meeting
+from meetings.agenda.permissions import participant_of
+from meetings.audit.service import record
+from meetings.db import utcnow
+from meetings.errors import Conflict, Forbidden, Invalid, NotFound
+from meetings.live import eventlog
+from meetings.live.models import SPEECH_KINDS, SPEECH_POSITIONS, LiveState, SpeakerRequest
+
+DEFAULT_LIMIT_SECONDS = 180
+OPEN_STATUSES = ("waiting", "speaking")
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
+def _iso(at: datetime | None) -> str | None:
+    at = _aware(at)
+    return at.astimezone(UTC).isoformat() if at else None
+
+
+def request_dict(r: SpeakerRequest, full_name: str, *, as_json: bool = True) -> dict[str, Any]:
+    started, ended = _aware(r.started_at), _aware(r.ended_at)
+    conv = _iso if as_json else _aware
+    return {
+        "id": r.id,
+        "user_id": r.user_id,
+        "full_name": full_name,
+        "kind": r.kind,
+        "position": r.position,
+        "status": r.status,
+        "agenda_item_id": r.agenda_item_id,
+        "requested_at": conv(r.requested_at),
+        "started_at": conv(r.started_at),
+        "ended_at": conv(r.ended_at),
+        "limit_seconds": r.limit_seconds,
+        "duration_seconds": round((ended - started).total_seconds()) if started and ended else None,
+    }
+
+
+def _name(session: Session, user_id: int) -> str:
+    return session.execute(select(User.full_name).where(User.id == user_id)).scalar_one()
+
+
+def _get(session: Session, meeting: Meeting, request_id: int) -> SpeakerRequest:
+    r = session.get(SpeakerRequest, request_id)
+    if r is None or r.meeting_id != meeting.id:
+        raise NotFound("No such request to speak in this meeting.")
+    return r
+
+
+def _require_manager(meeting: Meeting, user: User) -> None:
+    from meetings.live.service import require_run
+
+    require_run(meeting, user)
+
+
+def _emit(session: Session, meeting: Meeting, actor: User, type_: str, data: dict[str, Any], r: SpeakerRequest) -> None:
+    record(session, type_, actor_id=actor.id, object_type="speaker_request", object_id=r.id,
+           meeting_id=meeting.id, details={"user_id": r.user_id, "status": r.status})
+    eventlog.append(session, meeting.id, type_, data, actor_id=actor.id)
+
+
+def request_to_speak(session: Session, meeting: Meeting, user: User, kind: str = "speech",
+                     position: str | None = None) -> dict[str, Any]:
+    """A participant (not an observer) asks for the floor; a point of order goes to the front."""
+    from meetings.live.service import require_live
+
+    require_live(meeting)
+    p = participant_of(meeting, user)
+    if p is None or p.role == "observer":
+        raise Forbidden("Only the meeting's members can ask to speak.")
+    if kind not in SPEECH_KINDS:
+        raise Invalid(f"kind must be one of {', '.join(SPEECH_KINDS)}.")
+    if position is not None and position not in SPEECH_POSITIONS:
+        raise Invalid("position must be for, against or null.")
+    dup = session.execute(select(SpeakerRequest.id).where(
+        SpeakerRequest.meeting_id == meeting.id, SpeakerRequest.user_id == user.id,
+        SpeakerRequest.kind == kind, SpeakerRequest.status.in_(OPEN_STATUSES))).first()
+    if dup is not None:
+        raise Conflict("You have already asked for this.", code="already_requested")
+    waiting = select(SpeakerRequest.sort_key).where(SpeakerRequest.meeting_id == meeting.id,
+                                                    SpeakerRequest.status == "waiting")
+    if kind == "point_of_order":
+        key = (session.execute(select(func.min(waiting.subquery().c.sort_key))).scalar() or 0) - 1
+    else:
+        key = (session.execute(select(func.max(waiting.subquery().c.sort_key))).scalar() or 0) + 1
+    state = session.get(LiveState, meeting.id)
+    r = SpeakerRequest(meeting_id=meeting.id, user_id=user.id, kind=kind, position=position, status="waiting",
+                       sort_key=key, requested_at=utcnow(), agenda_item_id=state.agenda_item_id if state else None)
+    session.add(r)
+    session.flush()
+    data = {"request": request_dict(r, user.full_name)}
+    _emit(session, meeting, user, "speaker.requested", data, r)
+    return data
+
+
+def withdraw(session: Session, meeting: Meeting, user: User, request_id: int) -> dict[str, Any]:
+    """The requester (or the chair/secretariat) withdraws a waiting request."""
+    r = _get(session, meeting, request_id)
+    if r.user_id != user.id:
+        _require_manager(meeting, user)
+    if r.status != "waiting":
+        raise Conflict("Only a waiting request can be withdrawn.", code="not_waiting")
+    r.status, r.ended_at = "withdrawn", utcnow()
+    data = {"request_id": r.id, "status": r.status}
+    _emit(session, meeting, user, "speaker.withdrawn", data, r)
+    return data
+
+
+def _finish_current(session: Session, meeting: Meeting) -> SpeakerRequest | None:
+    current = session.execute(select(SpeakerRequest).where(
+        SpeakerRequest.meeting_id == meeting.id, SpeakerRequest.status == "speaking")).scalars().first()
+    if current is not None:
+        current.status, current.ended_at = "done", utcnow()
+    return current
+
+
+def call(session: Session, meeting: Meeting, actor: User, request_id: int,
+         limit_seconds: int | None = None) -> dict[str, Any]:
+    """Give the floor: whoever was speaking is done; the timer starts now."""
+    _require_manager(meeting, actor)
+    r = _get(session, meeting, request_id)
+    if r.status != "waiting":
+        raise Conflict("Only a waiting request can be called.", code="not_waiting")
+    ended = _finish_current(session, meeting)
+    r.status, r.started_at, r.called_by_id = "speaking", utcnow(), actor.id
+    r.limit_seconds = limit_seconds or DEFAULT_LIMIT_SECONDS
+    session.flush()
+    data = {"request": request_dict(r, _name(session, r.user_id)),
+            "ended": request_dict(ended, _name(session, ended.user_id)) if ended else None}
+    _emit(session, meeting, actor, "speaker.called", data, r)
+    return data
+
+
+def end_speech(session: Session, meeting: Meeting, actor: User) -> dict[str, Any]:
+    """Stop the current speaker (the chair, the secretariat or the speaker)."""
+    current = session.execute(select(SpeakerRequest).where(
+        SpeakerRequest.meeting_id == meeting.id, SpeakerRequest.status == "speaking")).scalars().first()
+    if current is None:
+        raise Conflict("Nobody has the floor.", code="nobody_speaking")
+    if current.user_id != actor.id:
+        _require_manager(meeting, actor)
+    current.status, current.ended_at = "done", utcnow()
+    session.flush()
+    data = {"request": request_dict(current, _name(session, current.user_id))}
+    _emit(session, meeting, actor, "speaker.ended", data, current)
+    return data
+
+
+def skip(session: Session, meeting: Meeting, actor: User, request_id: int) -> dict[str, Any]:
+    """Pass over a waiting request; it stays in the history as "skipped"."""
+    _require_manager(meeting, actor)
+    r = _get(session, meeting, request_id)
+    if r.status != "waiting":
+        raise Conflict("Only a waiting request can be skipped.", code="not_waiting")
+    r.status, r.ended_at = "skipped", utcnow()
+    data = {"request_id": r.id, "status": r.status}
+    _emit(session, meeting, actor, "speaker.skipped", data, r)
+    return data
+
+
+def reorder(session: Session, meeting: Meeting, actor: User, order: list[int]) -> dict[str, Any]:
+    """Set the waiting queue's order; ``order`` must name every waiting request exactly once."""
+    _require_manager(meeting, actor)
+    waiting = session.execute(select(SpeakerRequest).where(
+        SpeakerRequest.meeting_id == meeting.id, SpeakerRequest.status == "waiting")).scalars().all()
+    by_id = {r.id: r for r in waiting}
+    if len(order) != len(set(order)) or set(order) != by_id.keys():
+        raise Conflict("The order must list every waiting request exactly once.", code="stale_queue",
+                       details={"waiting": sorted(by_id)})
+    for key, rid in enumerate(order, start=1):
+        by_id[rid].sort_key = key
+    session.flush()
+    data = {"order": list(order)}
+    record(session, "speaker.reordered", actor_id=actor.id, object_type="meeting", object_id=meeting.id,
+           meeting_id=meeting.id, details=data)
+    eventlog.append(session, meeting.id, "speaker.reordered", data, actor_id=actor.id)
+    return data
+
+
+def speaker_queue(session: Session, meeting_id: int) -> dict[str, Any]:
+    """The current speaker (or None) and the waiting requests in order."""
+    rows = session.execute(
+        select(SpeakerRequest, User.full_name).join(User, User.id == SpeakerRequest.user_id)
+        .where(SpeakerRequest.meeting_id == meeting_id, SpeakerRequest.status.in_(OPEN_STATUSES))
+        .order_by(SpeakerRequest.sort_key, SpeakerRequest.id)
+    ).all()
+    current = next((request_dict(r, n) for r, n in rows if r.status == "speaking"), None)
+    return {"current": current, "waiting": [request_dict(r, n) for r, n in rows if r.status == "waiting"]}
+
+
+def speaker_history(session: Session, meeting_id: int) -> list[dict[str, Any]]:
+    """Every request that is settled or under way, in the order things happened (for the minutes).
+
+    Datetimes are aware ``datetime`` objects here (the minutes format them).
+    """
+    rows = session.execute(
+        select(SpeakerRequest, User.full_name).join(User, User.id == SpeakerRequest.user_id)
+        .where(SpeakerRequest.meeting_id == meeting_id, SpeakerRequest.status != "waiting")
+        .order_by(func.coalesce(SpeakerRequest.started_at, SpeakerRequest.ended_at), SpeakerRequest.id)
+    ).all()
+    return [request_dict(r, n, as_json=False) for r, n in rows]

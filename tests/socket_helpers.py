@@ -1,0 +1,178 @@
+"""Real servers and real Socket.IO clients for the live-room tests.
+
+    server = start_socket_server(tmp_path, database_url)      # gunicorn, gevent worker
+    world = make_world(database_url)                          # fresh users + meeting, tokens
+    with connect(server.url, world.tokens["chair"]) as chair:
+        ack = chair.call("meeting.join", {"meeting_id": world.meeting_id})
+
+The server runs through tests/live_server.py (gunicorn with gunicorn.conf.py in
+its own process group, killed on ``stop()``); the database is the test's own
+(``database_url``), already migrated by conftest, so the test and the server
+see the same rows. Every world gets unique usernames, so one server per test
+module can serve many tests, each with a fresh meeting.
+"""
+from __future__ import annotations
+
+import itertools
+import queue
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import socketio
+from sqlalchemy.orm import Session
+
+from meetings.accounts.models import User
+from meetings.accounts.service import issue_token
+from meetings.agenda.models import AgendaItem, Body, BodyMember, Meeting, Participant
+from meetings.db import make_engine, utcnow
+from tests.live_server import ServerHandle, start_server
+
+WAIT_SECONDS = 15  # a deadline for things that must happen, not a measurement
+_counter = itertools.count()
+
+
+def start_socket_server(tmp_path: Path, database_url: str, env: dict[str, str] | None = None,
+                        port: int | None = None) -> ServerHandle:
+    """gunicorn -k gevent -w 1 wsgi:app on a free port, over the test's database."""
+    # A short graceful timeout: tests stop the server with clients possibly still attached.
+    env = {"DATABASE_URL": database_url, "GUNICORN_GRACEFUL_TIMEOUT": "3", **(env or {})}
+    return start_server(tmp_path, env=env, port=port, migrate=False)
+
+
+@dataclass
+class LiveWorld:
+    meeting_id: int
+    body_id: int
+    user_ids: dict[str, int]
+    tokens: dict[str, str]
+    item_ids: list[int] = field(default_factory=list)
+    url: str = ""
+
+
+# name → (global role, meeting role); "outsider" takes part in nothing.
+ROLES = {
+    "admin": ("admin", None),
+    "secretary": (None, "secretary"),
+    "chair": (None, "chair"),
+    "delegate": (None, "delegate"),
+    "delegate2": (None, "delegate"),
+    "observer": (None, "observer"),
+    "outsider": (None, None),
+}
+
+
+def make_world(database_url: str, *, status: str = "in_progress", extra_delegates: int = 0) -> LiveWorld:
+    """A body, a meeting with three items, one user per role (unique names) and their tokens.
+
+    Users are inserted with a placeholder password hash: these tests log in with
+    tokens only, and argon2 for every user would only slow them down.
+    """
+    engine = make_engine(database_url)
+    tag = f"{next(_counter)}{uuid.uuid4().hex[:6]}"
+    try:
+        with Session(engine, expire_on_commit=False) as s:
+            names = list(ROLES) + [f"member{i}" for i in range(extra_delegates)]
+            users = {n: User(username=f"{n}-{tag}", full_name=f"Đại biểu {n} Nguyễn Thị Hằng",
+                             password_hash="!", global_role=ROLES.get(n, (None, None))[0]) for n in names}
+            s.add_all(users.values())
+            body = Body(name=f"Hội đồng nhân dân xã Thử {tag}", quorum_numerator=2, quorum_denominator=3)
+            s.add(body)
+            s.flush()
+            meeting = Meeting(body_id=body.id, title="Kỳ họp thứ Mười: phiên toàn thể", place="Hội trường",
+                              starts_at=utcnow() + timedelta(hours=1), status=status, last_seq=0)
+            s.add(meeting)
+            s.flush()
+            for n in names:
+                role = ROLES.get(n, (None, "delegate"))[1]
+                if role:
+                    s.add(BodyMember(body_id=body.id, user_id=users[n].id))
+                    s.add(Participant(meeting_id=meeting.id, user_id=users[n].id, role=role,
+                                      can_vote=role != "observer"))
+            items = [AgendaItem(meeting_id=meeting.id, position=i, title=f"Nội dung {i + 1}: Báo cáo tình hình",
+                                presenter_id=users["delegate"].id if i == 1 else None) for i in range(3)]
+            s.add_all(items)
+            s.flush()
+            tokens = {n: issue_token(s, u, 2)[0] for n, u in users.items()}
+            s.commit()
+            return LiveWorld(meeting.id, body.id, {n: u.id for n, u in users.items()}, tokens, [i.id for i in items])
+    finally:
+        engine.dispose()
+
+
+class SocketClient:
+    """A real python-socketio client that records every server event it receives."""
+
+    def __init__(self, url: str, token: str | None):
+        self.sio = socketio.Client(reconnection=False)
+        self.url, self.token = url, token
+        self.received: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.sio.on("*", lambda event, data=None: self.received.put((event, data)))
+
+    def connect(self) -> SocketClient:
+        auth = {"token": self.token} if self.token is not None else None
+        self.sio.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=WAIT_SECONDS)
+        return self
+
+    def call(self, event: str, payload: Any = None) -> dict[str, Any]:
+        return self.sio.call(event, payload, timeout=WAIT_SECONDS)
+
+    def next_event(self, name: str = "event", predicate: Callable[[Any], bool] | None = None) -> Any:
+        """The next received ``name`` event matching ``predicate``; raises after WAIT_SECONDS."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {name!r} event arrived")
+            try:
+                event, data = self.received.get(timeout=left)
+            except queue.Empty:
+                continue
+            if event == name and (predicate is None or predicate(data)):
+                return data
+
+    def drain(self) -> list[tuple[str, Any]]:
+        out = []
+        while True:
+            try:
+                out.append(self.received.get_nowait())
+            except queue.Empty:
+                return out
+
+    def disconnect(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+@contextmanager
+def connect(url: str, token: str | None) -> Iterator[SocketClient]:
+    client = SocketClient(url, token).connect()
+    try:
+        yield client
+    finally:
+        client.disconnect()
+
+
+def wait_until(predicate: Callable[[], bool], what: str) -> None:
+    """Poll ``predicate`` until true; fail after WAIT_SECONDS (a deadline, not a timing assert)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@contextmanager
+def db_session(database_url: str) -> Iterator[Session]:
+    """A short-lived session on the test database, to check what the server stored."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as s:
+            yield s
+    finally:
+        engine.dispose()
