@@ -1,1 +1,149 @@
-"""voting models (to be filled in by its issue)."""
+"""Polls, their options, who has voted, the tally, and proxies.
+
+Secret ballots: "who has voted" (``BallotCast``) is kept apart from "what was
+voted" (``PollTally``). A secret choice is never stored on its own row: it
+only changes the counts of the poll's single tally row, updated in the same
+transaction that inserts the has-voted row. One row holding every count
+carries no voter, no timestamp, and no id or row order that could be lined up
+with the has-voted rows (see docs/realtime.md, "Voting", for the residual
+forensic risk and how closing a poll scrubs it).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from meetings.db import Base, utcnow
+
+POLL_KINDS = ("for_against_abstain", "single", "multiple")
+POLL_STATUSES = ("draft", "open", "closed", "published", "annulled")
+MAJORITY_BASES = ("cast", "present", "entitled")
+TIE_RULES = ("chair", "reject")
+OUTCOMES = ("adopted", "rejected", "no_quorum")
+# The roles of a for/against/abstain poll's three options.
+OPTION_ROLES = ("for", "against", "abstain")
+
+
+class Poll(Base):
+    """One vote of a meeting, with its rules and (once closed) its stored outcome."""
+
+    __tablename__ = "polls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(30), default="for_against_abstain")
+    secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Named polls only: tallies visible to everyone while open.
+    results_live: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_change: Mapped[bool] = mapped_column(Boolean, default=False)
+    presence_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    weighted: Mapped[bool] = mapped_column(Boolean, default=False)
+    publish_on_close: Mapped[bool] = mapped_column(Boolean, default=False)
+    close_when_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    min_choices: Mapped[int] = mapped_column(Integer, default=1)
+    max_choices: Mapped[int] = mapped_column(Integer, default=1)
+    # Quorum: at least num/den of the voting members present; None → the meeting's rule.
+    quorum_numerator: Mapped[int | None] = mapped_column(Integer)
+    quorum_denominator: Mapped[int | None] = mapped_column(Integer)
+    majority_base: Mapped[str] = mapped_column(String(20), default="cast")
+    threshold_numerator: Mapped[int] = mapped_column(Integer, default=1)
+    threshold_denominator: Mapped[int] = mapped_column(Integer, default=2)
+    # True: "more than" the fraction; False: "at least" it.
+    threshold_strict: Mapped[bool] = mapped_column(Boolean, default=True)
+    tie_rule: Mapped[str] = mapped_column(String(20), default="reject")
+    time_limit_seconds: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    annulled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    annul_reason: Mapped[str | None] = mapped_column(Text)
+    # When the last live tally went to the room (throttles "poll.tally" events).
+    tally_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    tie_break_used: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Every figure the outcome was computed from (rules.decide's answer).
+    result: Mapped[dict | None] = mapped_column(JSON)
+
+    options: Mapped[list[PollOption]] = relationship(
+        back_populates="poll", cascade="all, delete-orphan", order_by="PollOption.position"
+    )
+
+
+class PollOption(Base):
+    __tablename__ = "poll_options"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    label: Mapped[str] = mapped_column(String(300))
+    # for / against / abstain on a for_against_abstain poll; None otherwise.
+    role: Mapped[str | None] = mapped_column(String(10))
+
+    poll: Mapped[Poll] = relationship(back_populates="options")
+
+
+class BallotCast(Base):
+    """That ``voter`` has voted in ``poll`` (cast by ``cast_by``, the voter or their proxy).
+
+    ``choice`` holds the option ids for named polls only; it is always NULL
+    for a secret poll. The unique constraint is what makes a ballot count once.
+    """
+
+    __tablename__ = "ballots_cast"
+    __table_args__ = (UniqueConstraint("poll_id", "voter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    cast_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    cast_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    choice: Mapped[list | None] = mapped_column(JSON)
+
+
+class PollTally(Base):
+    """The running counts of one poll: ``counts`` maps option id (as text) to weighted count.
+
+    Deliberately no timestamp and no reference to any ballot. ``sealed`` is
+    set when the poll closes, so the row's last version is written by the
+    closing transaction rather than by the last voter's.
+    """
+
+    __tablename__ = "poll_tallies"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+    ballots: Mapped[int] = mapped_column(Integer, default=0)
+    weight: Mapped[int] = mapped_column(Integer, default=0)
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Proxy(Base):
+    """Member ``grantor`` authorizes member ``holder`` to vote for them in one meeting (ủy quyền).
+
+    ``active_grantor_id`` equals ``grantor_id`` while the proxy is in force and
+    is NULL once revoked: the unique constraint on it allows one active proxy
+    per grantor and meeting on both SQLite and PostgreSQL (NULLs are distinct).
+    """
+
+    __tablename__ = "proxies"
+    __table_args__ = (UniqueConstraint("meeting_id", "active_grantor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    grantor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    holder_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    active_grantor_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

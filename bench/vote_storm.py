@@ -1,0 +1,269 @@
+"""Vote storm: N delegates cast within about a second, plus duplicates; exactly once, result to all.
+
+    .venv/bin/python -m bench.vote_storm --clients 1000 --duplicates 200
+    .venv/bin/python -m bench.vote_storm --database-url postgresql+psycopg://postgres@127.0.0.1:5432/<empty db>
+
+Starts the real server (gunicorn -k gevent -w 1, SQLite by default or
+--database-url), creates a meeting with N voting delegates (the chair runs it
+without a vote), connects N python-socketio AsyncClients from --procs client
+processes and joins them to the meeting. The chair opens a poll over REST
+(secret by default; --named for a roll-call vote) that closes itself when
+every entitled member has voted and publishes on close. Each delegate emits
+``vote.cast`` at a random moment within --spread seconds; --duplicates of
+them emit a second, concurrent ``vote.cast`` for the same poll.
+
+Reported: stored ballots (must be exactly N), refused duplicates by error
+code, whether the stored tally and the published result equal the choices
+sent, how many clients hold the final result, and the time from the last
+ballot (its acknowledgement, i.e. commit; and its emit) to each client's
+receipt of the published result (p50/p99/max, one machine clock). Bounded:
+every wait has a deadline; the server and clients are stopped at the end.
+Not a test.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import random
+import shutil
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.fanout import DEADLINE, Server, make_world, pct  # noqa: E402
+
+ROLES = ("for", "against", "abstain")
+CALL_TIMEOUT = 60  # an unanswered ballot is reported as such, well before the parent's deadline
+
+
+def role_of(i: int) -> str:
+    """Delegate i's choice: known in advance, so the tally can be checked exactly."""
+    return ROLES[i % 3]
+
+
+# ----------------------------------------------------------------------------- client processes
+
+def client_main(conn, url: str, meeting_id: int, tokens: list[tuple[int, str]]) -> None:
+    asyncio.run(_clients(conn, url, meeting_id, tokens))
+
+
+async def _clients(conn, url, meeting_id, tokens):
+    import socketio
+
+    loop = asyncio.get_running_loop()
+    clients, errors = [], []
+    result_at: dict[int, float] = {}
+    result_counts: dict[int, dict] = {}
+
+    def make(k):
+        sio = socketio.AsyncClient(reconnection=False)
+
+        @sio.on("event")
+        async def _on(env):
+            if env["type"] == "poll.published":
+                result_at[k] = time.time()
+                result_counts[k] = {str(o["id"]): o["count"] for o in env["data"]["result"]["options"]}
+        return sio
+
+    sem = asyncio.Semaphore(50)
+
+    async def connect_one(k):
+        async with sem:
+            await clients[k].connect(url, auth={"token": tokens[k][1]}, transports=["websocket"], wait_timeout=60)
+            ack = await clients[k].call("meeting.join", {"meeting_id": meeting_id}, timeout=60)
+            if not ack.get("ok"):
+                errors.append(f"join: {ack}")
+
+    clients.extend(make(k) for k in range(len(tokens)))
+    await asyncio.gather(*(connect_one(k) for k in range(len(tokens))))
+    conn.send(("ready", len(errors), errors[:3]))
+    cmd = await loop.run_in_executor(None, conn.recv)
+    _, poll_id, option_of, t0, spread, dup_ids = cmd
+    acks: list[tuple[int, float, float, dict]] = []  # (global index, sent, acked, ack)
+
+    async def cast(k, delay):
+        await asyncio.sleep(max(0.0, t0 + delay - time.time()))
+        i = tokens[k][0]
+        payload = {"poll_id": poll_id, "option_ids": [option_of[role_of(i)]]}
+        calls = 2 if i in dup_ids else 1
+        sent = time.time()
+
+        async def one():
+            try:
+                ack = await clients[k].call("vote.cast", payload, timeout=CALL_TIMEOUT)
+            except Exception as exc:  # a timeout is a result to report, not a crash
+                ack = {"ok": False, "error": {"code": type(exc).__name__}}
+            acks.append((i, sent, time.time(), ack))
+        await asyncio.gather(*(one() for _ in range(calls)))
+
+    await asyncio.gather(*(cast(k, random.uniform(0, spread)) for k in range(len(tokens))))
+    # Wait (bounded) for the published result to reach every client of this process.
+    deadline = time.time() + 30
+    while len(result_at) < len(tokens) and time.time() < deadline:
+        await asyncio.sleep(0.05)
+    conn.send(("report", acks, result_at, result_counts))
+    await loop.run_in_executor(None, conn.recv)
+    await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+    conn.send(("stopped",))
+
+
+# ----------------------------------------------------------------------------- the run
+
+def rest(url: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
+    req = urllib.request.Request(url + "/api/v1" + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return json.loads(resp.read())
+
+
+def chair_without_vote(db_url: str, meeting_id: int) -> None:
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from meetings.agenda.models import Participant
+    from meetings.db import make_engine
+
+    engine = make_engine(db_url)
+    with Session(engine) as s:
+        s.execute(update(Participant).where(Participant.meeting_id == meeting_id, Participant.role == "chair")
+                  .values(can_vote=False))
+        s.commit()
+    engine.dispose()
+
+
+def stored(db_url: str, poll_id: int) -> dict:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from meetings.db import make_engine
+    from meetings.voting.models import BallotCast, Poll, PollTally
+
+    engine = make_engine(db_url)
+    with Session(engine) as s:
+        poll = s.get(Poll, poll_id)
+        out = {"ballots": s.execute(select(func.count()).select_from(BallotCast)
+                                    .where(BallotCast.poll_id == poll_id)).scalar_one(),
+               "tally": dict(s.get(PollTally, poll_id).counts), "status": poll.status, "outcome": poll.outcome,
+               "result": {str(o["id"]): o["count"] for o in (poll.result or {}).get("options", [])}}
+    engine.dispose()
+    return out
+
+
+def run(n: int, dups: int, spread: float, procs: int, secret: bool, db_url: str | None, work: Path) -> dict:
+    db_url = db_url or f"sqlite:///{work / 'bench.sqlite3'}"
+    world = make_world(db_url, n)
+    chair_without_vote(db_url, world["meeting_id"])
+    env = {"DATABASE_URL": db_url, "INSTANCE_PATH": str(work / "instance"), "SECRET_KEY": "bench",
+           "LOG_LEVEL": "WARNING", "ACCESS_LOG": "/dev/null"}
+    server = Server("wsgi:app", env, work / "server.log")
+    ctx = mp.get_context("spawn")
+    indexed = list(enumerate(world["delegates"]))
+    pipes, children = [], []
+    try:
+        for k in range(procs):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=client_main, args=(child, server.url, world["meeting_id"], indexed[k::procs]),
+                            daemon=True)
+            p.start()
+            pipes.append(parent)
+            children.append(p)
+
+        def ask(cmd=None):
+            for p in pipes if cmd is not None else []:
+                p.send(cmd)
+            out = []
+            for p in pipes:
+                if not p.poll(DEADLINE):
+                    raise TimeoutError("a client process did not answer in time")
+                out.append(p.recv())
+            return out
+
+        ready = ask()
+        join_errors = sum(r[1] for r in ready)
+        poll = rest(server.url, world["chair"], "POST", f"/meetings/{world['meeting_id']}/polls", {
+            "title": "Biểu quyết thông qua Nghị quyết (thử tải)", "secret": secret, "close_when_complete": True,
+            "publish_on_close": True, "quorum_numerator": 1, "quorum_denominator": 2})
+        poll = rest(server.url, world["chair"], "POST", f"/polls/{poll['id']}/open")
+        option_of = {o["role"]: o["id"] for o in poll["options"]}
+        dup_ids = set(random.sample(range(n), min(dups, n)))
+        cpu0 = server.cpu_seconds()
+        t0 = time.time() + 1.0
+        reports = ask(("go", poll["id"], option_of, t0, spread, dup_ids))
+        cpu = server.cpu_seconds() - cpu0
+        for p in pipes:
+            p.send("stop")
+        ask()
+        acks = [a for r in reports for a in r[1]]
+        result_at = [t for r in reports for t in r[2].values()]
+        counts_seen = [c for r in reports for c in r[3].values()]
+        ok = [a for a in acks if a[3].get("ok")]
+        refused: dict[str, int] = {}
+        for a in acks:
+            if not a[3].get("ok"):
+                code = a[3]["error"]["code"]
+                refused[code] = refused.get(code, 0) + 1
+        expected = {str(option_of[r]): sum(1 for i in range(n) if role_of(i) == r) for r in ROLES}
+        db = stored(db_url, poll["id"])
+        last_ack = max(a[2] for a in ok) if ok else float("nan")
+        last_sent = max(a[1] for a in ok) if ok else float("nan")
+        # The last ballot's commit is what broadcasts the result (close_when_complete); the first
+        # sign of that commit on a client is its ack or the first result to arrive, whichever is earlier.
+        stored_at = min([last_ack, *result_at])
+        from_ack = [(t - stored_at) * 1000 for t in result_at]
+        from_sent = [(t - last_sent) * 1000 for t in result_at]
+        rss, peak = server.rss_mb()
+        return {
+            "database": "postgresql" if db_url.startswith("postgresql") else "sqlite", "secret": secret,
+            "clients": n, "join_errors": join_errors, "duplicates_sent": len(dup_ids),
+            "ballots_acked": len(ok), "ballots_stored": db["ballots"], "refused": refused,
+            "tally_correct": db["tally"] == expected and db["result"] == expected,
+            "clients_result_correct": sum(1 for c in counts_seen if c == expected),
+            "clients_with_result": len(result_at), "poll_status": db["status"], "outcome": db["outcome"],
+            "casting_window_s": round(max(a[1] for a in acks) - min(a[1] for a in acks), 2),
+            "last_ack_after_first_send_s": round(last_ack - min(a[1] for a in acks), 2),
+            "result_after_last_ballot_stored_ms": {"p50": round(pct(from_ack, 50), 1),
+                                                   "p99": round(pct(from_ack, 99), 1),
+                                         "max": round(max(from_ack), 1) if from_ack else None},
+            "result_after_last_emit_ms": {"p50": round(pct(from_sent, 50), 1),
+                                          "p99": round(pct(from_sent, 99), 1)},
+            "server_cpu_s": round(cpu, 2), "server_rss_mb": round(rss, 1), "server_peak_rss_mb": round(peak, 1),
+        }
+    finally:
+        for p in children:
+            p.join(5)
+            if p.is_alive():
+                p.kill()
+        server.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, default=1000)
+    ap.add_argument("--duplicates", type=int, default=200)
+    ap.add_argument("--spread", type=float, default=1.0, help="seconds over which the ballots are emitted")
+    ap.add_argument("--procs", type=int, default=4, help="client processes")
+    ap.add_argument("--named", action="store_true", help="a named (roll-call) poll instead of a secret one")
+    ap.add_argument("--database-url", help="PostgreSQL URL of an existing empty database (default: a SQLite file)")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (server log, SQLite file)")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="vote-storm-")
+    try:
+        r = run(args.clients, args.duplicates, args.spread, args.procs, not args.named, args.database_url, Path(tmp))
+        if args.keep:
+            r["work_folder"] = tmp
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(r, indent=1), flush=True)
+
+
+if __name__ == "__main__":
+    main()

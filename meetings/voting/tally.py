@@ -1,0 +1,113 @@
+"""Who may vote, who is present, the tally row, and scrubbing after a secret poll.
+
+Kept apart from service.py so the casting path reads top to bottom.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from meetings.agenda.models import Participant
+from meetings.voting.models import BallotCast, Poll, PollTally
+
+log = logging.getLogger(__name__)
+
+# Set on a session whose transaction closed a secret poll; see scrub_after_close.
+SCRUB_KEY = "voting_scrub_after_commit"
+
+
+def voting_members(session: Session, meeting_id: int) -> list[Participant]:
+    """Participants with a voting right (observers never vote, whatever their flag says)."""
+    return list(session.execute(
+        select(Participant).where(Participant.meeting_id == meeting_id, Participant.can_vote.is_(True),
+                                  Participant.role != "observer")
+    ).scalars())
+
+
+def entitled_count(session: Session, meeting_id: int) -> int:
+    """How many participants have a voting right (a COUNT: the casting path runs it per ballot)."""
+    return session.execute(
+        select(func.count()).select_from(Participant).where(
+            Participant.meeting_id == meeting_id, Participant.can_vote.is_(True), Participant.role != "observer")
+    ).scalar_one()
+
+
+def voting_member(session: Session, meeting_id: int, user_id: int) -> Participant | None:
+    """The participant row of ``user_id`` if they have a voting right in the meeting."""
+    p = session.execute(
+        select(Participant).where(Participant.meeting_id == meeting_id, Participant.user_id == user_id)
+    ).scalar_one_or_none()
+    if p is None or not p.can_vote or p.role == "observer":
+        return None
+    return p
+
+
+def present_ids(session: Session, meeting_id: int) -> set[int]:
+    """Users present (in the hall or remote), from the live room's roll call."""
+    try:
+        from meetings.live.service import present_user_ids
+    except ImportError:  # the live room's service is not there: read the roll call directly
+        present_user_ids = None
+    if present_user_ids is not None:
+        return set(present_user_ids(session, meeting_id))
+    from meetings.live.models import Attendance
+
+    return set(session.execute(
+        select(Attendance.user_id).where(Attendance.meeting_id == meeting_id,
+                                         Attendance.status.in_(("present", "remote")))
+    ).scalars())
+
+
+def locked_tally(session: Session, poll_id: int) -> PollTally:
+    """The poll's tally row, locked until commit (PostgreSQL; SQLite holds the write lock already)."""
+    return session.execute(
+        select(PollTally).where(PollTally.poll_id == poll_id).with_for_update()
+    ).scalar_one()
+
+
+def add_to_tally(tally: PollTally, option_ids: list[int], weight: int, sign: int = 1) -> None:
+    """Add (or with sign=-1 remove) one ballot's choice; a new dict so the JSON change is saved."""
+    counts = dict(tally.counts or {})
+    for oid in option_ids:
+        counts[str(oid)] = counts.get(str(oid), 0) + sign * weight
+    tally.counts = counts
+    tally.ballots += sign
+    tally.weight += sign * weight
+
+
+def voter_ids(session: Session, poll_id: int) -> set[int]:
+    return set(session.execute(select(BallotCast.voter_id).where(BallotCast.poll_id == poll_id)).scalars())
+
+
+def mark_for_scrub(session: Session, poll: Poll) -> None:
+    if poll.secret:
+        session.info[SCRUB_KEY] = True
+
+
+def scrub_after_close(engine: Engine) -> bool:
+    """Remove old versions of tally rows left by the storage engine; True when done.
+
+    Run after the closing transaction committed. SQLite: the WAL file holds one
+    page image per commit (so one tally version per ballot) until a checkpoint;
+    TRUNCATE copies the pages back and empties the WAL. PostgreSQL: every UPDATE
+    leaves a dead tuple until VACUUM, and plain VACUUM does not overwrite the
+    freed bytes; VACUUM FULL rewrites the (small) table into a new file. A short
+    lock_timeout keeps it from stalling ballots of other polls; when it gives
+    up, it is logged and left to the operator (docs/realtime.md).
+    """
+    try:
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+            return bool(busy) and busy[0] == 0
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SET lock_timeout = '500ms'"))
+            conn.execute(text("VACUUM FULL poll_tallies"))
+            conn.execute(text("RESET lock_timeout"))
+        return True
+    except Exception as exc:  # best effort: the poll is closed either way
+        log.warning("could not scrub the tally table after a secret poll: %s", type(exc).__name__)
+        return False
