@@ -1,1 +1,36 @@
-"""Socket.IO handlers of annotations (to be filled in by its issue)."""
+"""Socket.IO: annotation.create / annotation.update / annotation.delete.
+
+The same service calls as REST, so the same checks and the same broadcasts
+(docs/realtime.md, "Annotations"). Acknowledgements carry the annotation's
+current state; a stale update is ``{"ok": false, "error": {"code":
+"version_conflict", "details": {"current": …}}}``.
+"""
+from __future__ import annotations
+
+from meetings.accounts.models import User
+from meetings.annotations import service
+from meetings.annotations.schemas import SocketCreate, SocketDelete, SocketUpdate
+from meetings.extensions import db
+from meetings.live.gateway import socket_event
+
+
+@socket_event("annotation.create", SocketCreate)
+def on_create(user: User, data: dict) -> dict:
+    doc, meeting = service.document_for(db.session, data.pop("document_id"), user)
+    ann, created = service.create_annotation(db.session, doc, meeting, user, data)
+    return {"annotation": service.serialize(ann), "created": created}
+
+
+@socket_event("annotation.update", SocketUpdate)
+def on_update(user: User, data: dict) -> dict:
+    ann, doc, meeting = service.annotation_for(db.session, data.pop("id"), user)
+    version = data.pop("version")
+    ann = service.update_annotation(db.session, ann, doc, meeting, user, data, version)
+    return {"annotation": service.serialize(ann)}
+
+
+@socket_event("annotation.delete", SocketDelete)
+def on_delete(user: User, data: dict) -> dict:
+    ann, _, meeting = service.annotation_for(db.session, data["id"], user)
+    ann = service.delete_annotation(db.session, ann, meeting, user, data.get("version"))
+    return {"annotation": service.serialize(ann)}

@@ -1,4 +1,136 @@
-"""REST: annotations (to be filled in by its issue)."""
+"""REST: annotations, their exports, and read receipts. Thin: check, call the service, shape."""
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify
 from flask_smorest import Blueprint
 
-blp = Blueprint("annotations", __name__, description="annotations")
+from meetings.accounts.auth import require_user
+from meetings.agenda.models import Meeting
+from meetings.agenda.permissions import can_run, can_view
+from meetings.annotations import export, service, webannotation
+from meetings.annotations.schemas import (
+    AnnotationCreate,
+    AnnotationList,
+    AnnotationOut,
+    AnnotationPatch,
+    DeleteArgs,
+    DocumentReceipts,
+    ExportArgs,
+    ListArgs,
+)
+from meetings.errors import Forbidden, NotFound
+from meetings.extensions import db
+
+blp = Blueprint("annotations", __name__, description="Annotations on documents; read receipts")
+
+
+@blp.route("/documents/<int:document_id>/annotations")
+@blp.arguments(ListArgs, location="query")
+@blp.response(200, AnnotationList)
+def list_annotations(args, document_id: int):
+    """The caller's view of a document's annotations: their own, and what others shared with them.
+
+    With ``?since=`` (the ``cursor`` of an earlier answer, or an ISO time) only later changes,
+    deletions included as tombstones (``deleted: true``)."""
+    user = require_user()
+    doc, _ = service.document_for(db.session, document_id, user)
+    return service.list_annotations(db.session, doc, user, args.get("since"))
+
+
+@blp.route("/documents/<int:document_id>/annotations", methods=["POST"])
+@blp.arguments(AnnotationCreate)
+@blp.response(201, AnnotationOut)
+@blp.alt_response(200, schema=AnnotationOut, description="Replay of a create already done (same id)")
+def create_annotation(body, document_id: int):
+    """Create an annotation (private unless ``visibility`` says otherwise)."""
+    user = require_user()
+    doc, meeting = service.document_for(db.session, document_id, user)
+    ann, created = service.create_annotation(db.session, doc, meeting, user, body)
+    db.session.commit()
+    return service.serialize(ann), 201 if created else 200
+
+
+@blp.route("/annotations/<string:annotation_id>", methods=["PATCH"])
+@blp.arguments(AnnotationPatch)
+@blp.response(200, AnnotationOut)
+@blp.alt_response(409, description="Stale version: details.current holds the current state")
+def update_annotation(body, annotation_id: str):
+    """Change an annotation you wrote; ``version`` must be the one you last saw."""
+    user = require_user()
+    ann, doc, meeting = service.annotation_for(db.session, annotation_id, user)
+    version = body.pop("version")
+    ann = service.update_annotation(db.session, ann, doc, meeting, user, body, version)
+    db.session.commit()
+    return service.serialize(ann)
+
+
+@blp.route("/annotations/<string:annotation_id>", methods=["DELETE"])
+@blp.arguments(DeleteArgs, location="query")
+@blp.response(200, AnnotationOut)
+def delete_annotation(args, annotation_id: str):
+    """Delete (tombstone) an annotation; answers the tombstone. Deleting twice is harmless."""
+    user = require_user()
+    ann, _, meeting = service.annotation_for(db.session, annotation_id, user)
+    ann = service.delete_annotation(db.session, ann, meeting, user, args.get("version"))
+    db.session.commit()
+    return service.serialize(ann)
+
+
+@blp.route("/documents/<int:document_id>/annotations/presenter", methods=["DELETE"])
+@blp.response(200)
+def clear_presenter(document_id: int):
+    """Clear the presenter's drawing on a document (chair or secretariat)."""
+    user = require_user()
+    doc, meeting = service.document_for(db.session, document_id, user)
+    count = service.clear_presenter(db.session, doc, meeting, user)
+    db.session.commit()
+    return {"cleared": count}
+
+
+@blp.route("/documents/<int:document_id>/annotated")
+@blp.arguments(ExportArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def annotated_pdf(args, document_id: int):
+    """The PDF with the caller's annotations (``?include=shared``: and those shared with them)
+    as native PDF annotations that Acrobat, Okular and PDF.js show and can edit."""
+    user = require_user()
+    doc, _ = service.document_for(db.session, document_id, user)
+    anns = export.annotations_for_export(db.session, doc, user, include_shared=args["include"] == "shared")
+    data = export.annotated_pdf(doc, anns, current_app.config)
+    filename = export.download_name(doc)
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"annotated.pdf\"; filename*=UTF-8''{filename}",
+        "Cache-Control": "private, no-store",
+    })
+
+
+@blp.route("/documents/<int:document_id>/annotations.jsonld")
+@blp.response(200, content_type="application/ld+json")
+def annotations_jsonld(document_id: int):
+    """The caller's own annotations as a W3C Web Annotation collection (JSON-LD)."""
+    user = require_user()
+    doc, _ = service.document_for(db.session, document_id, user)
+    anns = export.annotations_for_export(db.session, doc, user, include_shared=False, include_orphaned=True)
+    resp = jsonify(webannotation.collection(doc, anns, base_url=_base_url()))
+    resp.mimetype = "application/ld+json"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@blp.route("/meetings/<int:meeting_id>/read-receipts")
+@blp.response(200, DocumentReceipts(many=True))
+def read_receipts(meeting_id: int):
+    """Which participants opened each document, first and last time (chair and secretariat)."""
+    user = require_user()
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or not can_view(meeting, user):
+        raise NotFound("No such meeting.")
+    if not can_run(meeting, user):
+        raise Forbidden("Only the chair and the secretariat see read receipts.")
+    return service.read_receipts(db.session, meeting)
+
+
+def _base_url() -> str:
+    from flask import request
+
+    return request.host_url.rstrip("/") + "/api/v1"
