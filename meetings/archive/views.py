@@ -1,4 +1,95 @@
-"""REST: archive (to be filled in by its issue)."""
-from flask_smorest import Blueprint
+"""REST: the archive — search published minutes, export a meeting's BagIt package."""
+from __future__ import annotations
 
-blp = Blueprint("archive", __name__, description="archive")
+import tempfile
+
+import marshmallow as ma
+from flask import current_app, send_file
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from meetings.accounts.auth import require_user
+from meetings.agenda.models import Meeting
+from meetings.agenda.permissions import can_prepare, can_view
+from meetings.archive.bundle import write_bundle
+from meetings.archive.search import MAX_PER_PAGE, ArchiveQuery, search
+from meetings.audit import service as audit
+from meetings.errors import Forbidden, Invalid, NotFound
+from meetings.extensions import db
+
+blp = Blueprint("archive", __name__, description="Archive: search minutes, archival packages")
+
+
+class ArchiveArgs(ma.Schema):
+    body_id = ma.fields.Integer(validate=validate.Range(min=1))
+    date_from = ma.fields.Date()
+    date_to = ma.fields.Date()
+    title = ma.fields.String(validate=validate.Length(min=1, max=200))
+    q = ma.fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "full text"})
+    page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class ArchiveHit(ma.Schema):
+    minutes_id = ma.fields.Integer()
+    version = ma.fields.Integer()
+    meeting_id = ma.fields.Integer()
+    meeting_title = ma.fields.String()
+    body_id = ma.fields.Integer()
+    body_name = ma.fields.String()
+    starts_at = ma.fields.DateTime()
+    place = ma.fields.String(allow_none=True)
+    number = ma.fields.String(allow_none=True)
+    published_at = ma.fields.DateTime(allow_none=True)
+    sha256 = ma.fields.String()
+    page_count = ma.fields.Integer(allow_none=True)
+    signers = ma.fields.List(ma.fields.String())
+    file_url = ma.fields.String()
+    bundle_url = ma.fields.String()
+    snippet = ma.fields.String(allow_none=True)
+
+
+class ArchivePage(ma.Schema):
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    results = ma.fields.List(ma.fields.Nested(ArchiveHit))
+
+
+@blp.route("/archive")
+@blp.arguments(ArchiveArgs, location="query")
+@blp.response(200, ArchivePage)
+def search_archive(args):
+    """Published minutes by body, date range, title and full text (words match with or without diacritics)."""
+    user = require_user()
+    if args.get("date_from") and args.get("date_to") and args["date_from"] > args["date_to"]:
+        raise Invalid("date_from is after date_to.")
+    return search(db.session, user, ArchiveQuery(
+        body_id=args.get("body_id"), date_from=args.get("date_from"), date_to=args.get("date_to"),
+        title=args.get("title"), text=args.get("q"), page=args["page"], per_page=args["per_page"]))
+
+
+def can_export(meeting: Meeting, user) -> bool:
+    """Archivists, administrators and the meeting's secretariat export its package."""
+    return user.is_archivist or user.is_admin or can_prepare(meeting, user)
+
+
+@blp.route("/meetings/<int:meeting_id>/bundle")
+@blp.response(200, description="A zipped BagIt bag (application/zip)")
+def meeting_bundle(meeting_id: int):
+    """The meeting's archival package: signed minutes, agenda PDFs, attendance, votes, audit log, checksums."""
+    user = require_user()
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None or not (can_view(meeting, user) or user.is_archivist):
+        raise NotFound("No such meeting.")
+    if not can_export(meeting, user):
+        raise Forbidden("Only archivists and the secretariat export archival packages.")
+    out = tempfile.TemporaryFile()  # unnamed: gone when send_file closes it
+    summary = write_bundle(db.session, meeting, current_app.config, out)
+    # Who took a copy of the record is part of the record.
+    audit.record(db.session, "archive.bundle_exported", actor_id=user.id, object_type="meeting",
+                 object_id=meeting.id, meeting_id=meeting.id, details=summary)
+    db.session.commit()
+    out.seek(0)
+    return send_file(out, mimetype="application/zip", as_attachment=True,
+                     download_name=f"meeting-{meeting.id}-bag.zip", max_age=0)

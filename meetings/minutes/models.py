@@ -1,1 +1,100 @@
-"""minutes models (to be filled in by its issue)."""
+"""Minutes, their signatures, and the signers' keys."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from meetings.db import Base, utcnow
+
+# draft → finalized → secretary_signed → signed → published
+MINUTES_STATUSES = ("draft", "finalized", "secretary_signed", "signed", "published")
+SIGNING_ORDER = ("secretary", "chair")
+
+
+class Minutes(Base):
+    """One version of a meeting's minutes.
+
+    A correction after signing is a new row with ``previous_id`` pointing at the
+    version it corrects; a signed file is never changed, only followed.
+    """
+
+    __tablename__ = "minutes"
+    __table_args__ = (UniqueConstraint("meeting_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("minutes.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    language: Mapped[str] = mapped_column(String(5), default="vi")
+    # Editable while a draft: "Số: …", free text, "Nơi nhận" lines, conclusions per agenda item id.
+    number: Mapped[str | None] = mapped_column(String(60))
+    opening_text: Mapped[str | None] = mapped_column(Text)
+    closing_text: Mapped[str | None] = mapped_column(Text)
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
+    conclusions: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The current file (content-addressed under STORAGE_PATH/minutes/) once finalized.
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    final_sha256: Mapped[str | None] = mapped_column(String(64))  # the unsigned, finalized file
+    size: Mapped[int | None] = mapped_column(Integer)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    boxes: Mapped[dict] = mapped_column(JSON, default=dict)
+    full_text: Mapped[str | None] = mapped_column(Text)
+    # Casefolded title and text, also without diacritics, for the archive's search (see archive.search).
+    search_text: Mapped[str | None] = mapped_column(Text)
+    search_title: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    signatures: Mapped[list[MinutesSignature]] = relationship(
+        back_populates="minutes", cascade="all, delete-orphan", order_by="MinutesSignature.id")
+    previous: Mapped[Minutes | None] = relationship(remote_side=[id])
+
+
+class MinutesSignature(Base):
+    """One signature applied to a version of the minutes, with the file it produced."""
+
+    __tablename__ = "minutes_signatures"
+    __table_args__ = (UniqueConstraint("minutes_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    signer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    key_id: Mapped[int | None] = mapped_column(ForeignKey("signer_keys.id", ondelete="SET NULL"))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    certificate_subject: Mapped[str | None] = mapped_column(String(500))
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    minutes: Mapped[Minutes] = relationship(back_populates="signatures")
+
+
+class SignerKey(Base):
+    """Where one person's signing key is: a PKCS#12 file (encrypted) or a PKCS#11 token.
+
+    Never holds a passphrase or PIN; the signer types it at each signature.
+    """
+
+    __tablename__ = "signer_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))           # pkcs12, pkcs11
+    source: Mapped[str] = mapped_column(String(20))         # org_ca, imported, token
+    path: Mapped[str | None] = mapped_column(String(500))
+    module: Mapped[str | None] = mapped_column(String(500))
+    token_label: Mapped[str | None] = mapped_column(String(100))
+    key_label: Mapped[str | None] = mapped_column(String(100))
+    certificate_pem: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(500))
+    fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
+    not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,116 @@
+"""Composing and signing in a child process, with a time and a memory limit.
+
+The gevent loop keeps serving sockets while ReportLab or pyHanko work, and a
+runaway job is killed rather than taking the server down. Jobs go to a warm
+fork server (meetings.minutes.forkserver) as JSON, never on a command line,
+so a passphrase shows in no process listing or log; files travel by path.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from meetings.errors import DomainError, Invalid, Unavailable
+
+DEFAULT_SECONDS = 120
+DEFAULT_MEMORY_MB = 2048
+
+
+def run_job(job: dict[str, Any], *, seconds: int = DEFAULT_SECONDS, memory_mb: int = DEFAULT_MEMORY_MB) -> dict:
+    """Run ``job`` in a forked child (see forkserver); DomainErrors raised there are raised here again."""
+    from meetings.minutes.forkserver import submit
+
+    lines = [ln for ln in submit(job, seconds=seconds, memory_mb=memory_mb).splitlines() if ln.startswith("{")]
+    if not lines:
+        # The child died without answering: the alarm or the memory cap ended it.
+        raise Unavailable(f"The {job.get('op')} job was stopped (time or memory limit).", code="job_failed")
+    result = json.loads(lines[-1])
+    if "error" in result:
+        err = result["error"]
+        cls = {"invalid": Invalid, "unavailable": Unavailable}.get(err.get("kind"), DomainError)
+        raise cls(err["message"], code=err.get("code"))
+    return result
+
+
+def handle(job: dict[str, Any]) -> dict[str, Any]:
+    """Run one job in this process; every failure becomes an answer, never an exception."""
+    try:
+        return {"compose": _compose, "sign": _sign, "verify": _verify}[job["op"]](job)
+    except DomainError as err:
+        kind = "invalid" if isinstance(err, Invalid) else "unavailable" if isinstance(err, Unavailable) else "domain"
+        return {"error": {"kind": kind, "code": err.code, "message": err.message}}
+    except MemoryError:
+        return {"error": {"kind": "unavailable", "code": "job_failed",
+                          "message": f"The {job.get('op')} job ran out of memory and was stopped."}}
+    except Exception:  # the traceback goes to the server's stderr; the caller gets a plain error
+        logging.getLogger(__name__).exception("minutes job %s failed", job.get("op"))
+        return {"error": {"kind": "unavailable", "code": "job_failed",
+                          "message": f"The {job.get('op')} job failed; the error was logged."}}
+
+
+def _compose(job: dict) -> dict:
+    from meetings.minutes.compose import compose
+    from meetings.minutes.record import MinutesRecord
+    from meetings.minutes.signing import add_signature_fields
+
+    composed = compose(MinutesRecord.from_json(job["record"]), draft=job.get("draft", False),
+                       tz=job.get("tz") or "Asia/Ho_Chi_Minh")
+    pdf = composed.pdf
+    if job.get("fields"):
+        pdf = add_signature_fields(pdf, composed.boxes)
+    Path(job["out"]).write_bytes(pdf)
+    text = extract_text(job["out"]) if job.get("extract_text") else None
+    return {"pages": composed.pages, "boxes": composed.boxes, "sha256": hashlib.sha256(pdf).hexdigest(),
+            "size": len(pdf), "text": text}
+
+
+def extract_text(path: str) -> str:
+    """Text of the PDF by poppler's pdftotext (fast, in C); pypdf when poppler is missing."""
+    try:
+        done = subprocess.run(["pdftotext", "-enc", "UTF-8", path, "-"], capture_output=True, timeout=120,
+                              check=True)
+        return done.stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError):
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def _sign(job: dict) -> dict:
+    from datetime import datetime
+
+    from meetings.minutes.signing import KeySpec, sign
+
+    pdf = Path(job["pdf"]).read_bytes()
+    signed = sign(pdf, role=job["role"], spec=KeySpec(**job["spec"]), secret=job["secret"],
+                  signer_name=job["signer_name"], font_cache=job["font_cache"],
+                  signed_at=datetime.fromisoformat(job["signed_at"]), language=job.get("language", "vi"),
+                  tz=job.get("tz") or "Asia/Ho_Chi_Minh", tsa_url=job.get("tsa_url"), location=job.get("location"))
+    Path(job["out"]).write_bytes(signed)
+    return {"sha256": hashlib.sha256(signed).hexdigest(), "size": len(signed)}
+
+
+def _verify(job: dict) -> dict:
+    from cryptography import x509
+
+    from meetings.minutes.verify import verify_pdf
+
+    roots = []
+    for path in job.get("roots", []):
+        roots.extend(x509.load_pem_x509_certificates(Path(path).read_bytes()))
+    return {"report": verify_pdf(Path(job["pdf"]).read_bytes(), roots)}
+
+
+def main() -> None:
+    """One job from stdin, answer on stdout (for running a job by hand, without the fork server)."""
+    logging.basicConfig(level=logging.ERROR)
+    sys.stdout.write(json.dumps(handle(json.loads(sys.stdin.read()))) + "\n")
+
+
+if __name__ == "__main__":
+    main()
