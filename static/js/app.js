@@ -1,0 +1,16 @@
+// Loaded on every page. Logging out wipes what the offline mode kept on this
+// device (cached documents, queued changes) before the session ends, so a
+// shared tablet hands nothing to the next person.
+import { clearOfflineData } from "./core/offline.js";
+
+document.addEventListener("submit", async (ev) => {
+  const form = ev.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-logout") || form.dataset.cleared) return;
+  ev.preventDefault();
+  try {
+    await clearOfflineData();
+  } finally {
+    form.dataset.cleared = "1";
+    form.submit();
+  }
+});
