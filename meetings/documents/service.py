@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,10 +50,13 @@ def default_limits() -> IntakeLimits:
     return IntakeLimits.from_config(load_settings())
 
 
-def ingest(source: BinaryIO | bytes | Path, storage_path: str | Path, limits: IntakeLimits) -> tuple[str, int, int]:
+def ingest(source: BinaryIO | bytes | Path, storage_path: str | Path, limits: IntakeLimits,
+           *, session: Session | None = None) -> tuple[str, int, int]:
     """Check a PDF and store it; returns (sha256, size, pages) or raises DocumentRefused.
 
-    The file is in ``blobs/`` only once every check passed.
+    The file is in ``blobs/`` only once every check passed. With ``session``, a
+    blob this call created is removed again if that session rolls back and no
+    row refers to it (see ``_drop_orphan_blobs``).
     """
     try:
         staged = storage.stage(source, storage_path, limits.max_bytes)
@@ -63,7 +66,9 @@ def ingest(source: BinaryIO | bytes | Path, storage_path: str | Path, limits: In
         verdict = quick_check(staged.head(), staged.tail(), staged.size) or check_pdf(staged.path, limits)
         if not verdict.ok:
             raise _refusal(verdict)
-        storage.accept(staged, storage_path)
+        target = storage.accept(staged, storage_path)
+        if session is not None and getattr(staged, "created_blob", False):
+            session.info.setdefault(_NEW_BLOBS, []).append(target)
     finally:
         staged.discard()  # no-op once accepted (the file was renamed away)
     return staged.sha256, staged.size, verdict.pages
@@ -134,7 +139,7 @@ def add_document(
     title = title if title is not None and title.strip() else _title_from(filename)
     _check_fields(title, confidentiality)
     _check_item(session, meeting, agenda_item_id)
-    sha, size, pages = ingest(data, storage_path, limits or default_limits())
+    sha, size, pages = ingest(data, storage_path, limits or default_limits(), session=session)
     doc = Document(
         meeting_id=meeting.id, agenda_item_id=agenda_item_id, title=title, filename=filename,
         sha256=sha, size=size, page_count=pages, version=1, is_current=True,
@@ -169,7 +174,7 @@ def replace_document(
     _check_fields(title, None)
     if not current.is_current:
         raise Conflict("Only the current version of a document can be replaced.", code="not_current")
-    sha, size, pages = ingest(data, storage_path, limits or default_limits())
+    sha, size, pages = ingest(data, storage_path, limits or default_limits(), session=session)
     # Re-read under a row lock (PostgreSQL): of two replacements racing, the second
     # sees the first's result; the unique (series_id, version) settles the rest.
     locked = session.execute(
@@ -271,3 +276,35 @@ def versions_of(session: Session, doc: Document, user: User) -> list[Document]:
     if not permissions.can_view_document(meeting, user, published=False):
         query = query.where(Document.published.is_(True))
     return list(session.execute(query.order_by(Document.version)).scalars())
+
+
+# --- blobs of uploads whose transaction failed --------------------------------
+_NEW_BLOBS = "new_document_blobs"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_new_blobs(session: Session) -> None:
+    session.info.pop(_NEW_BLOBS, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_orphan_blobs(session: Session, previous_transaction) -> None:
+    """After an upload's transaction failed (e.g. the database connection dropped),
+    remove the blob it created unless a committed row uses the same content.
+
+    Checked on a fresh connection; if the database cannot answer, the blob stays:
+    it is content-addressed, never served without a row, and a retry reuses it."""
+    if previous_transaction.parent is not None:
+        return  # a savepoint: the outer transaction may still commit
+    paths = session.info.pop(_NEW_BLOBS, None)
+    if not paths:
+        return
+    bind = session.get_bind()
+    for path in paths:
+        try:
+            with bind.connect() as conn:
+                used = conn.execute(select(Document.id).where(Document.sha256 == path.stem).limit(1)).first()
+        except Exception:  # database still unreachable: leave the harmless blob
+            continue
+        if used is None:
+            path.unlink(missing_ok=True)

@@ -34,6 +34,8 @@ class StagedFile:
     path: Path
     sha256: str
     size: int
+    # Set by accept(): whether this upload put a new blob in place (False: the content was there).
+    created_blob: bool = False
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -116,11 +118,13 @@ def accept(staged: StagedFile, root: str | Path) -> Path:
     target = blob_path(root, staged.sha256)
     if target.exists():
         staged.discard()
+        staged.created_blob = False
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(staged.path, 0o640)
     os.replace(staged.path, target)
     _fsync_dir(target.parent)
+    staged.created_blob = True
     return target
 
 

@@ -24,6 +24,7 @@ from meetings.accounts.models import User
 from meetings.accounts.service import user_for_token
 from meetings.errors import DomainError, Unauthorized
 from meetings.extensions import db, socketio
+from meetings.live import ratelimit
 from meetings.live.eventlog import user_room
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ def socket_event(name: str, schema: type[ma.Schema] | None = None) -> Callable:
     def decorate(handler: Callable[[User, dict], dict | None]) -> Callable:
         @functools.wraps(handler)
         def wrapper(payload: Any = None, *extra: Any) -> dict[str, Any]:
+            if not ratelimit.allow(request.sid):  # before any database work (meetings/live/ratelimit.py)
+                return ratelimit.rate_limited_ack()
             try:
                 user = socket_user()
                 data = _validate(payload, schema)
