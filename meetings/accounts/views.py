@@ -9,6 +9,7 @@ from meetings.accounts import service
 from meetings.accounts.auth import bearer_token, require_user
 from meetings.accounts.models import User
 from meetings.accounts.schemas import TokenRequest, TokenResponse, UserCreate, UserOut, UserUpdate
+from meetings.api.schemas import error_responses
 from meetings.audit import service as audit
 from meetings.errors import Forbidden, NotFound, Unauthorized
 from meetings.extensions import db, limiter
@@ -69,6 +70,7 @@ def list_users():
 @blp.route("/users", methods=["POST"])
 @blp.arguments(UserCreate)
 @blp.response(201, UserOut)
+@error_responses(blp, 403, 409)
 def create_user(body):
     """Create a user (admin only)."""
     caller = require_user()
@@ -84,6 +86,7 @@ def create_user(body):
 
 @blp.route("/users/<int:user_id>")
 @blp.response(200, UserOut)
+@error_responses(blp, 404)
 def get_user(user_id: int):
     """One user."""
     require_user()
@@ -96,6 +99,7 @@ def get_user(user_id: int):
 @blp.route("/users/<int:user_id>", methods=["PATCH"])
 @blp.arguments(UserUpdate)
 @blp.response(200, UserOut)
+@error_responses(blp, 403, 404)
 def update_user(body, user_id: int):
     """Change a user: admins change anyone; users change their own name, email,
     language and password."""

@@ -14,7 +14,8 @@ Str = ma.fields.String
 
 def _id(**kw) -> ma.fields.Integer:
     # strict: "5" or 5.0 is a type error, not an id
-    return Int(strict=True, validate=validate.Range(min=1), **kw)
+    # bounded: a larger id overflows SQLite's driver (a 500 found by tests/fuzz)
+    return Int(strict=True, validate=validate.Range(min=1, max=2**31 - 1), **kw)
 
 
 class UtcDateTime(ma.fields.AwareDateTime):

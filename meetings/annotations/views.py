@@ -18,6 +18,7 @@ from meetings.annotations.schemas import (
     ExportArgs,
     ListArgs,
 )
+from meetings.api.schemas import error_responses
 from meetings.errors import Forbidden, NotFound
 from meetings.extensions import db
 
@@ -27,6 +28,7 @@ blp = Blueprint("annotations", __name__, description="Annotations on documents; 
 @blp.route("/documents/<int:document_id>/annotations")
 @blp.arguments(ListArgs, location="query")
 @blp.response(200, AnnotationList)
+@error_responses(blp, 403, 404)
 def list_annotations(args, document_id: int):
     """The caller's view of a document's annotations: their own, and what others shared with them.
 
@@ -41,6 +43,7 @@ def list_annotations(args, document_id: int):
 @blp.arguments(AnnotationCreate)
 @blp.response(201, AnnotationOut)
 @blp.alt_response(200, schema=AnnotationOut, description="Replay of a create already done (same id)")
+@error_responses(blp, 403, 404, 409)
 def create_annotation(body, document_id: int):
     """Create an annotation (private unless ``visibility`` says otherwise)."""
     user = require_user()
@@ -54,6 +57,7 @@ def create_annotation(body, document_id: int):
 @blp.arguments(AnnotationPatch)
 @blp.response(200, AnnotationOut)
 @blp.alt_response(409, description="Stale version: details.current holds the current state")
+@error_responses(blp, 403, 404)
 def update_annotation(body, annotation_id: str):
     """Change an annotation you wrote; ``version`` must be the one you last saw."""
     user = require_user()
@@ -67,6 +71,7 @@ def update_annotation(body, annotation_id: str):
 @blp.route("/annotations/<string:annotation_id>", methods=["DELETE"])
 @blp.arguments(DeleteArgs, location="query")
 @blp.response(200, AnnotationOut)
+@error_responses(blp, 403, 404, 409)
 def delete_annotation(args, annotation_id: str):
     """Delete (tombstone) an annotation; answers the tombstone. Deleting twice is harmless."""
     user = require_user()
@@ -78,6 +83,7 @@ def delete_annotation(args, annotation_id: str):
 
 @blp.route("/documents/<int:document_id>/annotations/presenter", methods=["DELETE"])
 @blp.response(200)
+@error_responses(blp, 403, 404)
 def clear_presenter(document_id: int):
     """Clear the presenter's drawing on a document (chair or secretariat)."""
     user = require_user()
@@ -90,6 +96,7 @@ def clear_presenter(document_id: int):
 @blp.route("/documents/<int:document_id>/annotated")
 @blp.arguments(ExportArgs, location="query")
 @blp.response(200, content_type="application/pdf")
+@error_responses(blp, 403, 404, 503)
 def annotated_pdf(args, document_id: int):
     """The PDF with the caller's annotations (``?include=shared``: and those shared with them)
     as native PDF annotations that Acrobat, Okular and PDF.js show and can edit."""
@@ -106,6 +113,7 @@ def annotated_pdf(args, document_id: int):
 
 @blp.route("/documents/<int:document_id>/annotations.jsonld")
 @blp.response(200, content_type="application/ld+json")
+@error_responses(blp, 403, 404)
 def annotations_jsonld(document_id: int):
     """The caller's own annotations as a W3C Web Annotation collection (JSON-LD)."""
     user = require_user()
@@ -119,6 +127,7 @@ def annotations_jsonld(document_id: int):
 
 @blp.route("/meetings/<int:meeting_id>/read-receipts")
 @blp.response(200, DocumentReceipts(many=True))
+@error_responses(blp, 403, 404)
 def read_receipts(meeting_id: int):
     """Which participants opened each document, first and last time (chair and secretariat)."""
     user = require_user()

@@ -1,6 +1,8 @@
 """Schemas shared by every domain's REST views."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import marshmallow as ma
 
 
@@ -14,3 +16,33 @@ class ErrorSchema(ma.Schema):
     """Every error under /api/v1 has this shape."""
 
     error = ma.fields.Nested(ErrorBody, required=True)
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """ISO 8601 with its offset: SQLite hands back naive UTC times, PostgreSQL aware ones."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+ERROR_DESCRIPTIONS = {
+    403: "Your role does not allow it",
+    404: "No such object, or you may not see it",
+    409: "The object's state does not allow it now",
+    413: "The upload is too large",
+    422: "The request's data is not valid",
+    503: "A worker process failed or timed out; try again",
+}
+
+
+def error_responses(blp, *codes: int):
+    """Document the error answers a view can give (``{"error": {...}}``) in the OpenAPI document."""
+
+    def decorate(view):
+        for code in codes:
+            view = blp.alt_response(code, schema=ErrorSchema, description=ERROR_DESCRIPTIONS[code])(view)
+        return view
+
+    return decorate

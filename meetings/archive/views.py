@@ -11,6 +11,7 @@ from marshmallow import validate
 from meetings.accounts.auth import require_user
 from meetings.agenda.models import Meeting
 from meetings.agenda.permissions import can_prepare, can_view
+from meetings.api.schemas import UtcDateTime, error_responses
 from meetings.archive.bundle import write_bundle
 from meetings.archive.search import MAX_PER_PAGE, ArchiveQuery, search
 from meetings.audit import service as audit
@@ -21,7 +22,7 @@ blp = Blueprint("archive", __name__, description="Archive: search minutes, archi
 
 
 class ArchiveArgs(ma.Schema):
-    body_id = ma.fields.Integer(validate=validate.Range(min=1))
+    body_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))  # past it: a 500 on PostgreSQL
     date_from = ma.fields.Date()
     date_to = ma.fields.Date()
     title = ma.fields.String(validate=validate.Length(min=1, max=200))
@@ -37,10 +38,10 @@ class ArchiveHit(ma.Schema):
     meeting_title = ma.fields.String()
     body_id = ma.fields.Integer()
     body_name = ma.fields.String()
-    starts_at = ma.fields.DateTime()
+    starts_at = UtcDateTime()
     place = ma.fields.String(allow_none=True)
     number = ma.fields.String(allow_none=True)
-    published_at = ma.fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     sha256 = ma.fields.String()
     page_count = ma.fields.Integer(allow_none=True)
     signers = ma.fields.List(ma.fields.String())
@@ -76,6 +77,7 @@ def can_export(meeting: Meeting, user) -> bool:
 
 @blp.route("/meetings/<int:meeting_id>/bundle")
 @blp.response(200, description="A zipped BagIt bag (application/zip)")
+@error_responses(blp, 403, 404)
 def meeting_bundle(meeting_id: int):
     """The meeting's archival package: signed minutes, agenda PDFs, attendance, votes, audit log, checksums."""
     user = require_user()

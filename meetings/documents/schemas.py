@@ -8,6 +8,9 @@ from marshmallow import validate
 
 from meetings.agenda.models import CONFIDENTIALITY
 
+# Ids are PostgreSQL INTEGERs: a larger number is refused (422), not looked up (a 500, found by tests/fuzz).
+_ID_RANGE = validate.Range(min=1, max=2**31 - 1)
+
 
 class UtcDateTime(ma.fields.DateTime):
     """ISO 8601 with its offset: SQLite hands back naive UTC times, PostgreSQL aware ones."""
@@ -47,7 +50,7 @@ class UploadForm(ma.Schema):
     """The form fields sent with the file (multipart/form-data)."""
 
     title = ma.fields.String(validate=validate.Length(min=1, max=500))
-    agenda_item_id = ma.fields.Integer(allow_none=True, strict=False)
+    agenda_item_id = ma.fields.Integer(allow_none=True, strict=False, validate=_ID_RANGE)
     confidentiality = ma.fields.String(validate=validate.OneOf(CONFIDENTIALITY))
     confidential = ma.fields.Boolean(metadata={"description": "shortcut for confidentiality=confidential"})
     published = ma.fields.Boolean()
@@ -66,7 +69,7 @@ class VersionForm(ma.Schema):
 
 class DocumentPatch(ma.Schema):
     title = ma.fields.String(validate=validate.Length(min=1, max=500))
-    agenda_item_id = ma.fields.Integer(allow_none=True, strict=True)
+    agenda_item_id = ma.fields.Integer(allow_none=True, strict=True, validate=_ID_RANGE)
     published = ma.fields.Boolean()
     confidentiality = ma.fields.String(validate=validate.OneOf(CONFIDENTIALITY))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from meetings.api.schemas import UtcDateTime
 from meetings.minutes.models import MINUTES_STATUSES
 
 
@@ -40,7 +41,7 @@ class SignatureOut(ma.Schema):
     signer_id = ma.fields.Integer(allow_none=True)
     signer_name = ma.fields.String()
     certificate_subject = ma.fields.String(allow_none=True)
-    signed_at = ma.fields.DateTime()
+    signed_at = UtcDateTime()
     sha256 = ma.fields.String()
 
 
@@ -61,9 +62,9 @@ class MinutesOut(ma.Schema):
     final_sha256 = ma.fields.String(allow_none=True)
     size = ma.fields.Integer(allow_none=True)
     page_count = ma.fields.Integer(allow_none=True)
-    created_at = ma.fields.DateTime()
-    finalized_at = ma.fields.DateTime(allow_none=True)
-    published_at = ma.fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    finalized_at = UtcDateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     signatures = ma.fields.List(ma.fields.Nested(SignatureOut))
 
 

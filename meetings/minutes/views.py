@@ -13,6 +13,7 @@ from meetings.accounts.auth import require_user
 from meetings.accounts.models import User
 from meetings.agenda.models import Meeting
 from meetings.agenda.permissions import can_prepare, can_run, can_view
+from meetings.api.schemas import error_responses
 from meetings.errors import Forbidden, Invalid, NotFound, TooLarge
 from meetings.extensions import db
 from meetings.minutes import files, service
@@ -62,6 +63,7 @@ def _load(minutes_id: int, user: User, *, manage: bool = False, signing: bool = 
 @blp.route("/meetings/<int:meeting_id>/minutes", methods=["POST"])
 @blp.arguments(MinutesCreate)
 @blp.response(201, MinutesOut)
+@error_responses(blp, 403, 404, 409)
 def create_minutes(body, meeting_id: int):
     """Start the draft minutes of a meeting (the secretariat)."""
     user = require_user()
@@ -77,6 +79,7 @@ def create_minutes(body, meeting_id: int):
 
 @blp.route("/meetings/<int:meeting_id>/minutes")
 @blp.response(200, MinutesOut(many=True))
+@error_responses(blp, 404)
 def list_minutes(meeting_id: int):
     """Every version of a meeting's minutes the caller may see, newest first."""
     user = require_user()
@@ -90,6 +93,7 @@ def list_minutes(meeting_id: int):
 
 @blp.route("/minutes/<int:minutes_id>")
 @blp.response(200, MinutesOut)
+@error_responses(blp, 404)
 def get_minutes(minutes_id: int):
     """One version of the minutes with its signatures."""
     return _load(minutes_id, require_user())[0]
@@ -98,6 +102,7 @@ def get_minutes(minutes_id: int):
 @blp.route("/minutes/<int:minutes_id>", methods=["PATCH"])
 @blp.arguments(MinutesUpdate)
 @blp.response(200, MinutesOut)
+@error_responses(blp, 403, 404, 409)
 def update_minutes(body, minutes_id: int):
     """Edit a draft: number, free text, recipients, conclusions per agenda item."""
     user = require_user()
@@ -109,6 +114,7 @@ def update_minutes(body, minutes_id: int):
 
 @blp.route("/minutes/<int:minutes_id>/file")
 @blp.response(200, description="The PDF: a freshly rendered DỰ THẢO for drafts, else the stored file")
+@error_responses(blp, 404, 503)
 def minutes_file(minutes_id: int):
     """Download the minutes PDF."""
     user = require_user()
@@ -127,6 +133,7 @@ def minutes_file(minutes_id: int):
 
 @blp.route("/minutes/<int:minutes_id>/finalize", methods=["POST"])
 @blp.response(200, MinutesOut)
+@error_responses(blp, 403, 404, 409, 503)
 def finalize_minutes(minutes_id: int):
     """Lock the content and store the PDF with its sha256."""
     user = require_user()
@@ -139,6 +146,7 @@ def finalize_minutes(minutes_id: int):
 @blp.route("/minutes/<int:minutes_id>/signatures", methods=["POST"])
 @blp.arguments(SignRequest)
 @blp.response(201, SignatureOut)
+@error_responses(blp, 403, 404, 409, 503)
 def sign_minutes(body, minutes_id: int):
     """Sign as the meeting's secretary (first, certifying) or chair (second); re-enter the passphrase or PIN."""
     user = require_user()
@@ -150,6 +158,7 @@ def sign_minutes(body, minutes_id: int):
 
 @blp.route("/minutes/<int:minutes_id>/publish", methods=["POST"])
 @blp.response(200, MinutesOut)
+@error_responses(blp, 403, 404, 409)
 def publish_minutes(minutes_id: int):
     """Send signed minutes to the archive."""
     user = require_user()
@@ -162,6 +171,7 @@ def publish_minutes(minutes_id: int):
 @blp.route("/minutes/<int:minutes_id>/corrections", methods=["POST"])
 @blp.arguments(CorrectionRequest)
 @blp.response(201, MinutesOut)
+@error_responses(blp, 403, 404, 409)
 def correct_minutes(body, minutes_id: int):
     """Start a corrected version of signed minutes (a new draft referring to this one)."""
     user = require_user()
@@ -173,6 +183,7 @@ def correct_minutes(body, minutes_id: int):
 
 @blp.route("/minutes/<int:minutes_id>/verification")
 @blp.response(200, VerificationReport)
+@error_responses(blp, 404, 409, 503)
 def verify_minutes(minutes_id: int):
     """Each signature of the stored file: signer, role, time, intact / valid / trusted, changes after it."""
     m, _ = _load(minutes_id, require_user())
@@ -204,6 +215,7 @@ def verify_upload(data: bytes) -> dict:
 
 @blp.route("/verification", methods=["POST"])
 @blp.response(200, VerificationReport)
+@error_responses(blp, 413, 422, 503)
 def verify_any():
     """Verify the signatures of any uploaded PDF against the organization's trusted roots."""
     require_user()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from meetings.api.schemas import UtcDateTime
 from meetings.voting.models import MAJORITY_BASES, POLL_KINDS, TIE_RULES
 
 # Named thresholds a form can offer; a fraction can be given instead.
@@ -15,6 +16,8 @@ THRESHOLD_PRESETS = {
 
 
 def _int(**kw) -> ma.fields.Integer:
+    # Unranged numbers (ids) are bounded: a larger one overflows SQLite's driver (a 500 found by tests/fuzz).
+    kw.setdefault("validate", validate.Range(min=-(2**31), max=2**31 - 1))
     return ma.fields.Integer(strict=True, **kw)
 
 
@@ -120,5 +123,5 @@ class ProxyOut(ma.Schema):
     grantor_id = ma.fields.Integer()
     holder_id = ma.fields.Integer()
     active = ma.fields.Boolean()
-    created_at = ma.fields.DateTime()
-    revoked_at = ma.fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    revoked_at = UtcDateTime(allow_none=True)
