@@ -9,7 +9,7 @@ def test_snapshot_needs_a_participant(as_user, world):
     mid = world.meeting.id
     assert as_user(None).get(f"/api/v1/meetings/{mid}/live").status_code == 401
     r = as_user("outsider").get(f"/api/v1/meetings/{mid}/live")
-    assert r.status_code == 403 and r.json["error"]["code"] == "forbidden"
+    assert r.status_code == 404 and r.json["error"]["code"] == "not_found"  # ids do not leak
     assert as_user("delegate").get("/api/v1/meetings/999999/live").json["error"]["code"] == "not_found"
     r = as_user("delegate").get(f"/api/v1/meetings/{mid}/live")
     assert r.status_code == 200 and r.json["seq"] == 0 and r.json["meeting"]["title"] == world.meeting.title
@@ -52,7 +52,7 @@ def test_events_over_rest_and_too_far_behind(app, as_user, world):
     r = as_user("delegate").get(f"/api/v1/meetings/{mid}/events?after=0")
     assert r.status_code == 409 and r.json["error"]["code"] == "snapshot_required"
     assert as_user("delegate").get(f"/api/v1/meetings/{mid}/events?after=-1").status_code == 422
-    assert as_user("outsider").get(f"/api/v1/meetings/{mid}/events").status_code == 403
+    assert as_user("outsider").get(f"/api/v1/meetings/{mid}/events").status_code == 404
 
 
 def test_speakers_over_rest_and_history_for_the_minutes(as_user, world):
@@ -70,4 +70,4 @@ def test_speakers_over_rest_and_history_for_the_minutes(as_user, world):
     assert (h["user_id"], h["position"], h["status"], h["limit_seconds"]) == (world.delegate.id, "against", "done", 60)
     (m,) = service.speaker_history(db.session, mid)
     assert m["duration_seconds"] >= 0 and m["ended_at"] >= m["started_at"]
-    assert as_user("outsider").get(f"/api/v1/meetings/{mid}/speakers").status_code == 403
+    assert as_user("outsider").get(f"/api/v1/meetings/{mid}/speakers").status_code == 404

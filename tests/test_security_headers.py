@@ -47,3 +47,84 @@ def test_login_redirect_refuses_other_sites(client, world):
                     data={"username": "delegate", "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 302
     assert "evil.example" not in r.headers["Location"]
+
+
+# ------------------------------------------------------------------ every kind of answer
+
+def assert_security_headers(r) -> None:
+    """The headers every answer carries, whatever its kind (HTML, JSON, error, PDF, script, redirect)."""
+    csp = r.headers.get("Content-Security-Policy", "")
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
+    assert directives.get("frame-ancestors") == ["'none'"], csp
+    assert "'unsafe-inline'" not in directives.get("script-src", []) and "'unsafe-eval'" not in directives.get(
+        "script-src", []), csp
+    assert directives.get("script-src") and directives.get("object-src") == ["'none'"], csp
+    assert r.headers.get("X-Content-Type-Options") == "nosniff"
+    assert r.headers.get("X-Frame-Options") == "DENY"
+    assert r.headers.get("Referrer-Policy") in ("same-origin", "no-referrer", "strict-origin-when-cross-origin")
+
+
+def _document_id(app, world) -> int:
+    from meetings.extensions import db
+    from tests.annotation_helpers import add_doc
+
+    return add_doc(db.session, app, db.session.get(type(world.meeting), world.meeting.id), world.secretary).id
+
+
+def test_headers_on_json_errors(as_user, world):
+    mid = world.meeting.id
+    answers = {
+        "401": as_user(None).get("/api/v1/users/me"),
+        "403": as_user("delegate").patch(f"/api/v1/meetings/{mid}", json={"place": "x"}),
+        "404": as_user("outsider").get(f"/api/v1/meetings/{mid}"),
+        "405": as_user("delegate").put("/api/v1/users/me"),
+        "422": as_user("secretary").patch(f"/api/v1/meetings/{mid}", json={"starts_at": "soon"}),
+        "409": as_user("chair").post(f"/api/v1/meetings/{mid}/status", json={"status": "closed"}),
+    }
+    for code, r in answers.items():
+        assert str(r.status_code) == code and r.is_json, (code, r.status_code, r.get_data(as_text=True)[:200])
+        assert_security_headers(r)
+
+
+def test_headers_on_pdf_downloads(app, as_user, world):
+    doc_id = _document_id(app, world)
+    for path in (f"/api/v1/documents/{doc_id}/file", f"/api/v1/documents/{doc_id}/annotated"):
+        r = as_user("delegate").get(path)
+        assert r.status_code == 200 and r.mimetype == "application/pdf", path
+        assert_security_headers(r)
+    ranged = as_user("delegate").get(f"/api/v1/documents/{doc_id}/file", headers={"Range": "bytes=0-99"})
+    assert ranged.status_code == 206
+    assert_security_headers(ranged)
+
+
+def test_headers_on_pages_scripts_and_vendor_files(as_user, client, world):
+    mid = world.meeting.id
+    delegate = as_user("delegate")
+    answers = [delegate.get("/"), delegate.get(f"/meetings/{mid}"), delegate.get(f"/meetings/{mid}/room"),
+               as_user("outsider").get(f"/meetings/{mid}"),        # HTML 404
+               as_user("delegate").get(f"/meetings/{mid}/console"),  # HTML 403
+               client.get(f"/meetings/{mid}"),                      # redirect to /login
+               client.get("/sw.js"), client.get("/static/js/app.js"),
+               client.get("/vendor/pdfjs-dist/build/pdf.mjs"), client.get("/vendor/pdfjs-dist/nope.js")]
+    assert [r.status_code for r in answers] == [200, 200, 200, 404, 403, 302, 200, 200, 200, 404]
+    for r in answers:
+        assert_security_headers(r)
+
+
+def _form_login(client, password: str):
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    return client.post("/login", data={"username": "chair", "password": password, "csrf_token": token})
+
+
+def test_login_form_is_throttled(app, world):
+    """The /login form shares the throttle of the token endpoint's kind: after the limit, even the
+    right password is refused until the window passes, and nothing logs in."""
+    app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
+    c = app.test_client()
+    assert [_form_login(c, "sai").status_code for _ in range(2)] == [401, 401]
+    limited = _form_login(c, PASSWORD)
+    assert limited.status_code == 429
+    assert_security_headers(limited)
+    assert c.get("/").status_code == 302, "a throttled login must not log in"
+    assert c.get("/login").status_code == 200, "the form itself stays reachable"

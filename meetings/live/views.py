@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 
 from meetings.accounts.auth import require_user
 from meetings.agenda.permissions import can_view
-from meetings.errors import Conflict, Forbidden
+from meetings.api.schemas import error_responses
+from meetings.errors import Conflict, NotFound
 from meetings.extensions import db
 from meetings.live import eventlog, schemas, service, speakers
 
@@ -18,12 +19,14 @@ def _visible_meeting(meeting_id: int):
     user = require_user()
     meeting = service.meeting_for(db.session, meeting_id, user)
     if not can_view(meeting, user):
-        raise Forbidden("You do not take part in this meeting.")
+        # 404, as everywhere: a stranger must not learn which meeting ids exist.
+        raise NotFound("No such meeting.")
     return user, meeting
 
 
 @blp.route("/meetings/<int:meeting_id>/live")
 @blp.response(200)
+@error_responses(blp, 403, 404)
 def live_snapshot(meeting_id: int):
     """The full live state with its seq (the same snapshot as the socket's meeting.join)."""
     user, meeting = _visible_meeting(meeting_id)
@@ -34,6 +37,7 @@ def live_snapshot(meeting_id: int):
 @blp.arguments(schemas.EventsQuery, location="query")
 @blp.response(200, schemas.EventsOut)
 @blp.alt_response(409, description="Too far behind: fetch /live instead")
+@error_responses(blp, 403, 404)
 def events(query, meeting_id: int):
     """The meeting's logged events after ``after``, in order (catch-up over HTTP)."""
     _, meeting = _visible_meeting(meeting_id)
@@ -45,6 +49,7 @@ def events(query, meeting_id: int):
 
 @blp.route("/meetings/<int:meeting_id>/attendance")
 @blp.response(200, schemas.AttendanceListOut)
+@error_responses(blp, 403, 404)
 def attendance(meeting_id: int):
     """The roll call of every participant and the quorum figures."""
     _, meeting = _visible_meeting(meeting_id)
@@ -55,6 +60,7 @@ def attendance(meeting_id: int):
 @blp.route("/meetings/<int:meeting_id>/attendance/<int:user_id>", methods=["PUT"])
 @blp.arguments(schemas.AttendanceMark)
 @blp.response(200, schemas.AttendanceListOut)
+@error_responses(blp, 403, 404, 409)
 def mark(body, meeting_id: int, user_id: int):
     """Mark one participant present, absent, excused (with a reason) or remote (chair or secretariat)."""
     user, meeting = _visible_meeting(meeting_id)
@@ -67,6 +73,7 @@ def mark(body, meeting_id: int, user_id: int):
 
 @blp.route("/meetings/<int:meeting_id>/speakers")
 @blp.response(200, schemas.SpeakersOut)
+@error_responses(blp, 403, 404)
 def speaker_list(meeting_id: int):
     """The current speaker, the waiting queue, and the history so far."""
     _, meeting = _visible_meeting(meeting_id)
