@@ -2,6 +2,7 @@
 #
 #   make run    install everything, migrate, load the demo, serve on http://127.0.0.1:$PORT (5000)
 #   make test   install what the tests need, lint, run the suite on SQLite and on PostgreSQL
+#   make bench  every benchmark in bench/, baselines in the same run; rewrites bench/README.md (ARGS=--quick: < 2 min)
 #
 # Every step is idempotent: stamp files (.venv/.installed-*) and npm's own
 # node_modules/.package-lock.json make a second run skip what is done.
@@ -51,7 +52,7 @@ node: node_modules/.package-lock.json
 # Catalogues are committed as .po; the .mo files Flask-Babel reads are built here.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard meetings/translations/*/LC_MESSAGES/messages.po))
 %.mo: %.po | $(VENV)/.installed-run
-	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+	$(BIN)/pybabel compile -i $< -o $@ >/dev/null
 translations: $(MO_FILES)
 
 # Debian packages for the tests (PDF checks, the browser, PKCS#11, nginx for the
@@ -104,7 +105,7 @@ test-postgresql: venv-dev node translations
 	TEST_DB=postgresql $(PYTEST) -m "not browser"
 
 bench: venv-dev node
-	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "bench/run.py not written yet"; fi
+	$(BIN)/python bench/run.py $(ARGS)
 
 # Removes what set-up installed; instance/ (the database and files) is kept on purpose.
 clean:

@@ -42,3 +42,10 @@ control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
 if not control_socket:
     del control_socket
+
+
+def post_worker_init(worker):
+    """Let agenda PDFs go out through the kernel's sendfile (meetings/serving.py)."""
+    from meetings.serving import use_kernel_sendfile
+
+    use_kernel_sendfile()

@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import write_json  # noqa: E402
 from bench.fanout import DEADLINE, Server, make_world, pct  # noqa: E402
 
 POINTS_KEPT = 10  # the last ~100 ms of pen points (a live delta), like a tablet sampling at ~100 Hz
@@ -233,27 +234,36 @@ def run(mode: str, n: int, drawers: int, rate: float, seconds: float, procs: int
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--clients", type=int, default=200)
+    ap.add_argument("--clients", type=int, nargs="+", default=[200], help="one run per value")
     ap.add_argument("--drawers", type=int, help="how many of the clients draw (default: all)")
     ap.add_argument("--rate", type=float, default=10.0, help="stroke updates per second per drawer")
     ap.add_argument("--seconds", type=float, default=15.0, help="length of the drawing phase (max 40)")
     ap.add_argument("--procs", type=int, default=4, help="client processes")
     ap.add_argument("--only", choices=["live", "bare"], help="run one server only (default: live, then bare)")
     ap.add_argument("--database-url", help="PostgreSQL URL of an existing empty database (default: SQLite file)")
+    ap.add_argument("--quick", action="store_true", help="100 clients, 5 drawers, 5 s (a smoke run)")
+    ap.add_argument("--json", help="also write every result line, as one JSON list, to this file")
     args = ap.parse_args()
+    if args.quick:
+        args.clients, args.drawers, args.seconds, args.procs = [100], 5, 5.0, 2
     seconds = min(args.seconds, 40.0)
-    drawers = args.drawers if args.drawers is not None else args.clients
-    results = {}
-    for mode in ([args.only] if args.only else ["live", "bare"]):
-        with tempfile.TemporaryDirectory(prefix=f"annot-fanout-{mode}-") as tmp:
-            results[mode] = run(mode, args.clients, drawers, args.rate, seconds, args.procs, args.database_url,
-                                Path(tmp))
-        print(json.dumps(results[mode]), flush=True)
-    if len(results) == 2 and results["bare"]["p99_ms"]:
-        live, bare = results["live"], results["bare"]
-        print(json.dumps({"p99_ratio_live_to_bare": round(live["p99_ms"] / bare["p99_ms"], 2),
-                          "achieved_rate_ratio_live_to_bare": round(
-                              live["achieved_updates_per_s"] / max(bare["achieved_updates_per_s"], 0.1), 2)}))
+    lines: list[dict] = []
+    for n in args.clients:
+        drawers = min(args.drawers, n) if args.drawers is not None else n
+        results = {}
+        for mode in ([args.only] if args.only else ["live", "bare"]):
+            with tempfile.TemporaryDirectory(prefix=f"annot-fanout-{mode}-") as tmp:
+                results[mode] = run(mode, n, drawers, args.rate, seconds, args.procs, args.database_url, Path(tmp))
+            print(json.dumps(results[mode]), flush=True)
+            lines.append(results[mode])
+        if len(results) == 2 and results["bare"]["p99_ms"]:
+            live, bare = results["live"], results["bare"]
+            ratios = {"clients": n, "p99_ratio_live_to_bare": round(live["p99_ms"] / bare["p99_ms"], 2),
+                      "achieved_rate_ratio_live_to_bare": round(
+                          live["achieved_updates_per_s"] / max(bare["achieved_updates_per_s"], 0.1), 2)}
+            print(json.dumps(ratios), flush=True)
+            lines.append(ratios)
+        write_json(args.json, lines)
 
 
 if __name__ == "__main__":

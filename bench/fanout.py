@@ -28,6 +28,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+sys.path.insert(0, str(ROOT))
+
+from bench.common import write_json  # noqa: E402
+
 DEADLINE = 120  # seconds for any phase; the benchmark stops by itself
 
 
@@ -74,12 +78,15 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn -k gevent -w 1 in its own process group; ``worker_pid`` for /proc figures."""
+    """gunicorn (gunicorn.conf.py, one gevent worker) in its own process group; ``worker_pid`` for /proc figures."""
 
     def __init__(self, app: str, env: dict[str, str], log: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [PY, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--worker-connections", "4000",
+        # The production settings (gunicorn.conf.py: gevent worker, kernel sendfile), with
+        # the connection cap raised and the access log off for the load.
+        cmd = [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null",
+               "-k", "gevent", "-w", "1", "--worker-connections", "4000",
                "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "3", "--timeout", "120", app]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"),
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -304,19 +311,28 @@ def main() -> None:
     ap.add_argument("--procs", type=int, default=4, help="client processes")
     ap.add_argument("--database-url", help="PostgreSQL URL of an existing empty database (default: a SQLite file)")
     ap.add_argument("--only", choices=["live", "bare"])
+    ap.add_argument("--quick", action="store_true", help="100 clients, 20 turns, 2 client processes (a smoke run)")
+    ap.add_argument("--json", help="also write every result line, as one JSON list, to this file")
     args = ap.parse_args()
+    if args.quick:
+        args.clients, args.turns, args.procs = [100], 20, 2
     results = []
+    lines: list[dict] = []
     for n in args.clients:
         for mode in ([args.only] if args.only else ["live", "bare"]):
             with tempfile.TemporaryDirectory(prefix=f"fanout-{mode}-") as tmp:
                 r = run_one(mode, n, args.turns, args.rate, args.procs, args.database_url, Path(tmp))
             print(json.dumps(r), flush=True)
             results.append(r)
+            lines.append(r)
         live = next((r for r in results if r["mode"] == "live" and r["clients"] == n), None)
         bare = next((r for r in results if r["mode"] == "bare" and r["clients"] == n), None)
         if live and bare:
-            print(json.dumps({"clients": n, "p99_ratio_live_to_bare": round(live["p99_ms"] / bare["p99_ms"], 2),
-                              "p50_ratio_live_to_bare": round(live["p50_ms"] / bare["p50_ms"], 2)}), flush=True)
+            ratios = {"clients": n, "p99_ratio_live_to_bare": round(live["p99_ms"] / bare["p99_ms"], 2),
+                      "p50_ratio_live_to_bare": round(live["p50_ms"] / bare["p50_ms"], 2)}
+            print(json.dumps(ratios), flush=True)
+            lines.append(ratios)
+        write_json(args.json, lines)  # after every N: a timeout later still leaves the figures so far
 
 
 if __name__ == "__main__":

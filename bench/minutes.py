@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import write_json  # noqa: E402
 from bench.minutes_record import big_record  # noqa: E402
 from meetings.minutes import keys, signing  # noqa: E402
 from meetings.minutes.compose import SERIF, _register, compose  # noqa: E402
@@ -67,7 +68,11 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=60)
     ap.add_argument("--polls", type=int, default=40)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="100 attendees, 15 items, 10 polls, one run (a smoke run)")
+    ap.add_argument("--json", help="also write the result to this file")
     args = ap.parse_args()
+    if args.quick:
+        args.attendees, args.items, args.polls, args.repeat = 100, 15, 10, 1
 
     record = big_record(args.attendees, args.items, args.polls)
     compose(big_record(5, 1, 1))  # fonts registered, modules warm: measure the work, not the imports
@@ -106,6 +111,7 @@ def main() -> None:
     }
     out["ok"] = out["compose_s"] <= 5.0 and max(out["sign_secretary_s"], out["sign_chair_s"]) <= 1.0
     print(json.dumps(out, indent=2, ensure_ascii=False))
+    write_json(args.json, out)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import write_json
 from bench.fanout import Crowd, Server, make_world, presenter, turn
 
 
@@ -68,10 +69,17 @@ def main() -> None:
     ap.add_argument("--missed", type=int, default=20)
     ap.add_argument("--procs", type=int, default=4)
     ap.add_argument("--database-url")
+    ap.add_argument("--quick", action="store_true", help="100 clients, 10 missed events (a smoke run)")
+    ap.add_argument("--json", help="also write the results, as one JSON list, to this file")
     args = ap.parse_args()
+    if args.quick:
+        args.clients, args.missed, args.procs = [100], 10, 2
+    results = []
     for n in args.clients:
         with tempfile.TemporaryDirectory(prefix="storm-") as tmp:
-            print(json.dumps(run(n, args.missed, args.procs, args.database_url, Path(tmp))), flush=True)
+            results.append(run(n, args.missed, args.procs, args.database_url, Path(tmp)))
+        print(json.dumps(results[-1]), flush=True)
+        write_json(args.json, results)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import scratch_postgresql, write_json  # noqa: E402
 from bench.fanout import DEADLINE, Server, make_world, pct  # noqa: E402
 
 ROLES = ("for", "against", "abstain")
@@ -253,7 +254,22 @@ def main() -> None:
     ap.add_argument("--named", action="store_true", help="a named (roll-call) poll instead of a secret one")
     ap.add_argument("--database-url", help="PostgreSQL URL of an existing empty database (default: a SQLite file)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (server log, SQLite file)")
+    ap.add_argument("--postgresql", action="store_true",
+                    help="run on a scratch PostgreSQL database created for this run and dropped afterwards")
+    ap.add_argument("--quick", action="store_true", help="100 delegates, 20 duplicates (a smoke run)")
+    ap.add_argument("--json", help="also write the result to this file")
     args = ap.parse_args()
+    if args.quick:
+        args.clients, args.duplicates, args.procs = 100, 20, 2
+    if args.postgresql and not args.database_url:
+        with scratch_postgresql("bench_vote") as url:
+            args.database_url = url
+            _main(args)
+    else:
+        _main(args)
+
+
+def _main(args: argparse.Namespace) -> None:
     tmp = tempfile.mkdtemp(prefix="vote-storm-")
     try:
         r = run(args.clients, args.duplicates, args.spread, args.procs, not args.named, args.database_url, Path(tmp))
@@ -263,6 +279,7 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(r, indent=1), flush=True)
+    write_json(args.json, r)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,423 @@
+"""`make bench`: every benchmark in bench/, one after the other, baselines in the same run; writes bench/README.md.
+
+    .venv/bin/python bench/run.py            # the full run (≈ 10–15 min on the 2-core machine)
+    .venv/bin/python bench/run.py --quick    # small N, short phases: a smoke run in under 2 min
+    .venv/bin/python bench/run.py --only delivery minutes   # some scenarios (README.md still rewritten)
+    .venv/bin/python bench/run.py --from-json bench/results.json   # only rewrite README.md and the plot
+
+Each scenario is one script (fan-out, shared-annotation fan-out, vote storm on SQLite and on PostgreSQL,
+reconnect storm, document delivery against nginx, upload validation, minutes) started as a child process
+with ``--json FILE``, never two at once (they would disturb each other), each under a deadline: on
+overrun the script gets SIGINT (its ``finally`` blocks stop its servers), then its whole process tree
+SIGKILL. The machine's load average is read before each scenario. Then bench/README.md is written afresh
+(the table: figure, measured, goal, baseline, ratio, met?), bench/results.json keeps the raw figures and
+bench/fanout.png plots p99 against the number of delegates. The method is in bench/METHOD.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import load_average, write_json  # noqa: E402
+from bench.plot import line_chart  # noqa: E402
+
+BENCH = ROOT / "bench"
+
+
+@dataclass
+class Scenario:
+    """One script run: its module, full and quick arguments, and a deadline for each."""
+
+    name: str
+    title: str
+    module: str
+    full: list[str]
+    quick: list[str]
+    timeout: float  # full run; the quick run gets a third of it (at least 60 s)
+    outcome: dict = field(default_factory=dict)
+
+
+SCENARIOS = [
+    Scenario("fanout", "Page-turn fan-out, live vs bare Flask-SocketIO", "bench.fanout",
+             ["--clients", "250", "500", "1000", "--turns", "50", "--rate", "10", "--procs", "4"],
+             ["--clients", "100", "--turns", "20", "--rate", "10", "--procs", "1"], 480),
+    Scenario("annotation_fanout", "Shared-annotation fan-out, live vs bare", "bench.annotation_fanout",
+             ["--clients", "250", "500", "1000", "--drawers", "5", "--rate", "10", "--seconds", "10",
+              "--procs", "4"],
+             ["--clients", "100", "--drawers", "5", "--rate", "10", "--seconds", "2", "--procs", "1"], 420),
+    Scenario("vote_storm_sqlite", "Vote storm on SQLite", "bench.vote_storm",
+             ["--clients", "1000", "--duplicates", "200", "--procs", "4"],
+             ["--clients", "100", "--duplicates", "20", "--procs", "1"], 240),
+    Scenario("vote_storm_postgresql", "Vote storm on PostgreSQL", "bench.vote_storm",
+             ["--clients", "1000", "--duplicates", "200", "--procs", "4", "--postgresql"],
+             ["--clients", "100", "--duplicates", "20", "--procs", "1", "--postgresql"], 300),
+    Scenario("reconnect_storm", "Reconnect storm", "bench.reconnect_storm",
+             ["--clients", "1000", "--missed", "20", "--procs", "4"],
+             ["--clients", "100", "--missed", "10", "--procs", "1"], 240),
+    Scenario("delivery", "Document delivery, live vs nginx", "bench.delivery",
+             ["--clients", "200", "--mb", "20", "--repeat", "3", "--procs", "4"],
+             ["--clients", "20", "--mb", "10", "--repeat", "1", "--procs", "1"], 240),
+    Scenario("upload_validation", "Upload validation", "bench.upload_validation",
+             ["--pages", "500", "--runs", "3"], ["--pages", "100", "--runs", "1"], 240),
+    Scenario("minutes", "Minutes composition and signing", "bench.minutes",
+             ["--attendees", "500", "--items", "60", "--polls", "40", "--repeat", "3"],
+             ["--attendees", "100", "--items", "15", "--polls", "10", "--repeat", "1"], 240),
+]
+
+
+# ----------------------------------------------------------------------------- running one script
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc's parent links), deepest last; servers started in
+    their own sessions are included, so nothing a script started outlives a killed script."""
+    parent_of: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent_of[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        children = [p for p, parent in parent_of.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def _kill(pids: list[int], sig: int) -> None:
+    for p in pids:
+        try:
+            os.kill(p, sig)
+        except ProcessLookupError:
+            pass
+
+
+def run_script(sc: Scenario, quick: bool, work: Path) -> dict:
+    """Run one scenario's script under its deadline; its JSON, exit status, wall time and log tail."""
+    out = work / f"{sc.name}.json"
+    log = work / f"{sc.name}.log"
+    args = sc.quick if quick else sc.full
+    cmd = [sys.executable, "-m", sc.module, *args, "--json", str(out)]
+    deadline = max(60.0, sc.timeout / 3) if quick else sc.timeout
+    load = load_average()
+    started, t0 = datetime.now().astimezone(), time.monotonic()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        timed_out = False
+        try:
+            rc = proc.wait(deadline)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            tree = descendants(proc.pid)
+            os.killpg(proc.pid, signal.SIGINT)  # KeyboardInterrupt: the script's finally blocks stop its servers
+            try:
+                rc = proc.wait(30)
+            except subprocess.TimeoutExpired:
+                _kill([proc.pid], signal.SIGKILL)
+                rc = proc.wait(10)
+            _kill([p for p in tree + descendants(proc.pid) if Path(f"/proc/{p}").exists()], signal.SIGKILL)
+    seconds = time.monotonic() - t0
+    try:
+        data = json.loads(out.read_text("utf-8")) if out.exists() else None
+    except ValueError:
+        data = None
+    tail = log.read_text("utf-8", errors="replace").strip().splitlines()[-8:]
+    return {"name": sc.name, "title": sc.title, "command": " ".join(["python", "-m", sc.module, *args]),
+            "rc": rc, "timed_out": timed_out, "deadline_s": deadline, "seconds": round(seconds, 1),
+            "started": started.isoformat(timespec="seconds"), "load_average": load, "data": data,
+            "log_tail": tail if (rc != 0 or data is None) else []}
+
+
+# ----------------------------------------------------------------------------- the report
+
+MET = {True: "✅ yes", False: "❌ **no**", None: "—"}
+
+
+def _num(x: object, unit: str = "", digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return "n/a"
+    return f"{x:,.{digits}f}{unit}" if isinstance(x, float) else f"{x:,}{unit}"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    try:
+        return round(a / b, 2) if a is not None and b else None
+    except TypeError:
+        return None
+
+
+class Table:
+    """Rows of figure | measured | goal | baseline | ratio | met? | load."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, ...]] = []
+        self.misses: list[str] = []
+
+    def add(self, figure: str, measured: str, goal: str = "reported", baseline: str = "—",
+            ratio: float | None = None, met: bool | None = None, load: float | None = None) -> None:
+        self.rows.append((figure, measured, goal, baseline, "—" if ratio is None else f"{ratio:.2f}×", MET[met],
+                          "" if load is None else f"{load:.1f}"))
+        if met is False:
+            self.misses.append(figure)
+
+    def markdown(self) -> str:
+        head = ("figure", "measured", "goal", "baseline (same run)", "ratio", "met?", "load¹")
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in self.rows]
+        return "\n".join(lines)
+
+
+def _fanout_rows(t: Table, lines: list[dict], what: str, load: float, extra: str = "") -> None:
+    """Per N: live p99 against bare p99 (≤ 1.25×, and ≤ 100 ms where the bare server manages it); RSS at top N."""
+    live = {r["clients"]: r for r in lines if r.get("mode") == "live"}
+    bare = {r["clients"]: r for r in lines if r.get("mode") == "bare"}
+    for n in sorted(live):
+        lv, br = live[n], bare.get(n, {})
+        ratio = _ratio(lv.get("p99_ms"), br.get("p99_ms"))
+        cap = br.get("p99_ms") is not None and br["p99_ms"] <= 100
+        got = lv.get("deliveries")
+        want = lv.get("expected")
+        complete = want is None or got == want
+        measured = f"{_num(lv.get('p99_ms'), ' ms')} (p50 {_num(lv.get('p50_ms'), ' ms')}"
+        measured += f"; {got:,}/{want:,} delivered)" if want else f"; {_num(lv.get('deliveries_per_s'))} deliveries/s)"
+        if lv.get("join_errors"):
+            measured += f"; {lv['join_errors']} join errors"
+        met = None if ratio is None else (ratio <= 1.25 and (not cap or lv["p99_ms"] <= 100) and complete
+                                          and not lv.get("join_errors"))
+        t.add(f"{what} p99, {n:,} delegates{extra}", measured,
+              "≤ 1.25× bare p99" + (" and ≤ 100 ms" if cap else "") + ("" if want is None else ", all delivered"),
+              f"{_num(br.get('p99_ms'), ' ms')} (p50 {_num(br.get('p50_ms'), ' ms')})" if br else "missing",
+              ratio, met, load)
+    if live:
+        top = max(live)
+        lv, br = live[top], bare.get(top, {})
+        t.add(f"{what}: server peak RSS at {top:,} delegates", _num(lv.get("server_peak_rss_mb"), " MB"),
+              "≤ 300 MB" if top >= 1000 else "≤ 300 MB at 1,000", _num(br.get("server_peak_rss_mb"), " MB"),
+              _ratio(lv.get("server_peak_rss_mb"), br.get("server_peak_rss_mb")),
+              lv.get("server_peak_rss_mb", 1e9) <= 300 if top >= 1000 else None, load)
+
+
+def _vote_rows(t: Table, d: dict, load: float) -> None:
+    db = "SQLite" if d["database"] == "sqlite" else "PostgreSQL"
+    n = d["clients"]
+    refused = ", ".join(f"{v} {k}" for k, v in sorted(d.get("refused", {}).items())) or "none"
+    exact = d["ballots_stored"] == n and d["tally_correct"] and d["ballots_acked"] == n
+    t.add(f"vote storm on {db}: {n:,} ballots + {d['duplicates_sent']} duplicates counted exactly once",
+          f"{d['ballots_stored']:,} stored, {d['ballots_acked']:,} acknowledged, refused: {refused}; tally "
+          + ("exact" if d["tally_correct"] else "**wrong**"), f"exactly {n:,}, tally exact", met=exact, load=load)
+    res = d["result_after_last_ballot_stored_ms"]
+    everyone = d["clients_result_correct"] == n
+    t.add(f"vote storm on {db}: final result on every tablet after the last ballot",
+          f"max {_num(res.get('max'), ' ms')} (p99 {_num(res.get('p99'), ' ms')}); "
+          f"{d['clients_result_correct']:,}/{n:,} tablets right", "≤ 500 ms, every tablet",
+          met=res.get("max") is not None and res["max"] <= 500 and everyone, load=load)
+    t.add(f"vote storm on {db}: burst of {n + d['duplicates_sent']:,} casts worked through",
+          f"{_num(d.get('last_ack_after_first_send_s'), ' s')} (cast within {_num(d.get('casting_window_s'), ' s')}; "
+          f"server CPU {_num(d.get('server_cpu_s'), ' s')}, peak RSS {_num(d.get('server_peak_rss_mb'), ' MB')})",
+          load=load)
+
+
+def _reconnect_rows(t: Table, lines: list[dict], load: float) -> None:
+    for d in lines:
+        clean = not (d["clients_missing_events"] or d["duplicates"] or d["out_of_order"] or d["reconnect_errors"]
+                     or d["join_errors"])
+        t.add(f"reconnect storm: {d['clients']:,} tablets, {d['missed_events']} missed events, all caught up",
+              _num(d["caught_up_seconds"], " s"), "≤ 10 s", met=d["caught_up_seconds"] <= 10 and clean, load=load)
+        t.add(f"reconnect storm: {d['clients']:,} tablets, nothing lost",
+              f"{d['clients_missing_events']} missing, {d['duplicates']} doubled, {d['out_of_order']} out of order, "
+              f"{d['reconnect_errors']} errors; RSS {_num(d['server_rss_mb'], ' MB')}", "all 0", met=clean, load=load)
+
+
+def _delivery_rows(t: Table, d: dict, load: float) -> None:
+    app, ngx = d["app"], d["nginx"]
+    what = f"{d['clients']} tablets downloading a {d['file_bytes'] / 1e6:.0f} MB agenda at once"
+    full = app["ok"] == app["requests"]
+    ratio = d.get("throughput_ratio")
+    t.add(f"{what}: throughput (median of {d['repeat']})",
+          f"{_num(app.get('mb_per_s'), ' MB/s')} ({app['ok']}/{app['requests']} complete)", "≥ 0.70× nginx",
+          f"nginx {_num(ngx.get('mb_per_s'), ' MB/s')}", ratio, ratio is not None and ratio >= 0.7 and full, load)
+    t.add(f"{what}: time per download p50 / p99", f"{_num(app['p50_ms'], ' ms')} / {_num(app['p99_ms'], ' ms')}",
+          baseline=f"{_num(ngx['p50_ms'], ' ms')} / {_num(ngx['p99_ms'], ' ms')}",
+          ratio=_ratio(app["p99_ms"], ngx["p99_ms"]), load=load)
+    ra, rn = app["revalidate"], ngx["revalidate"]
+    t.add(f"{what}: revalidation with If-None-Match, 304 rate", f"{100 * ra['rate_304']:.0f} %", "100 %",
+          f"nginx {100 * rn['rate_304']:.0f} %", met=ra["rate_304"] == 1.0, load=load)
+    t.add(f"{what}: 304 answer p50 / p99", f"{_num(ra['p50_ms'], ' ms')} / {_num(ra['p99_ms'], ' ms')}",
+          baseline=f"{_num(rn['p50_ms'], ' ms')} / {_num(rn['p99_ms'], ' ms')}",
+          ratio=_ratio(ra["p99_ms"], rn["p99_ms"]), load=load)
+
+
+def _upload_rows(t: Table, d: dict, load: float) -> None:
+    size = f"{d['pages']}-page, {d['file_bytes'] / 1e6:.0f} MB PDF"
+    t.add(f"upload validation of a {size} (checked in a child process)",
+          f"{_num(d['check_s'], ' s', 2)}, child peak RSS {_num(d['check_child_peak_rss_mb'], ' MB', 0)}", load=load)
+    t.add(f"whole intake of the {size} (hash, check, store)", _num(d["intake_s"], " s", 2), load=load)
+    t.add("decompression bomb (4 MB → 4 GiB) refused", f"{d['bomb_code']} in {_num(d['bomb_refuse_s'], ' s', 2)}",
+          "refused", met=bool(d.get("bomb_code")), load=load)
+
+
+def _minutes_rows(t: Table, d: dict, load: float) -> None:
+    what = f"minutes of {d['attendees']} attendees, {d['items']} items, {d['polls']} polls"
+    full = d["attendees"] >= 500 and d["polls"] >= 40
+    t.add(f"{what}: composed ({d['pages']} pages)", _num(d["compose_s"], " s", 2), "≤ 5 s",
+          f"ReportLab alone {_num(d['baseline_s'], ' s', 2)} ({d['baseline_pages']} pages)",
+          d["compose_vs_baseline"], d["compose_s"] <= 5.0 if full else None, load)
+    for who in ("secretary", "chair"):
+        t.add(f"{what}: {who}'s signature", _num(d[f"sign_{who}_s"], " s", 2), "≤ 1 s",
+              met=d[f"sign_{who}_s"] <= 1.0 if full else None, load=load)
+    t.add(f"{what}: verifying both signatures", _num(d["verify_two_signatures_s"], " s", 2), load=load)
+
+
+ROWS = {"fanout": lambda t, d, ld: _fanout_rows(t, d, "page-turn fan-out", ld),
+        "annotation_fanout": lambda t, d, ld: _fanout_rows(
+            t, d, "shared-annotation fan-out", ld,
+            f" ({next((r['drawers'] for r in d if 'drawers' in r), '?')} drawing at "
+            f"{next((r['offered_updates_per_s'] / max(1, r['drawers']) for r in d if 'drawers' in r), 0):g}/s)"),
+        "vote_storm_sqlite": _vote_rows, "vote_storm_postgresql": _vote_rows,
+        "reconnect_storm": _reconnect_rows, "delivery": _delivery_rows,
+        "upload_validation": _upload_rows, "minutes": _minutes_rows}
+
+
+def growth(run: dict, out: Path) -> tuple[str, str | None]:
+    """The fan-out figures by N as a small table, and the PNG plot of p99 against N (its file name)."""
+    series: dict[str, list[tuple[float, float]]] = {}
+    by_n: dict[int, dict[str, str]] = {}
+    for o in run["scenarios"]:
+        if o["name"] not in ("fanout", "annotation_fanout") or not o["data"]:
+            continue
+        label = "page turn" if o["name"] == "fanout" else "annotation"
+        for r in o["data"]:
+            if r.get("mode") in ("live", "bare") and r.get("p99_ms") is not None:
+                series.setdefault(f"{label}, {r['mode']}", []).append((r["clients"], r["p99_ms"]))
+                by_n.setdefault(r["clients"], {})[f"{label} {r['mode']}"] = (
+                    f"{_num(r['p99_ms'])} ({_num(r.get('server_peak_rss_mb'), ' MB', 0)})")
+    if not by_n:
+        return "", None
+    cols = ["page turn live", "page turn bare", "annotation live", "annotation bare"]
+    lines = ["| delegates | " + " | ".join(f"{c} p99 ms (peak RSS)" for c in cols) + " |",
+             "|---|" + "---|" * len(cols)]
+    lines += [f"| {n:,} | " + " | ".join(by_n[n].get(c, "—") for c in cols) + " |" for n in sorted(by_n)]
+    png = line_chart(series, out / "fanout.png", title="Fan-out p99 against delegates (live solid, bare dashed)",
+                     x_label="delegates in the meeting", y_label="p99 ms")
+    return "\n".join(lines), (png.name if png else None)
+
+
+def build_report(run: dict, out: Path) -> str:
+    """bench/README.md for this run: the table, growth with N, problems, and where the method is written."""
+    t = Table()
+    problems = []
+    for o in run["scenarios"]:
+        load = o["load_average"][0]
+        if o["data"] is None or o["rc"] != 0:
+            why = f"timed out after {o['deadline_s']:.0f} s" if o["timed_out"] else f"exit status {o['rc']}"
+            problems.append(f"- **{o['title']}** (`{o['command']}`): {why}"
+                            + ("".join(f"\n    {line}" for line in o["log_tail"]) if o["log_tail"] else ""))
+        if o["data"] is None:
+            t.add(o["title"], f"**failed** ({'timed out' if o['timed_out'] else 'exit ' + str(o['rc'])})",
+                  met=False, load=load)
+            continue
+        try:
+            ROWS[o["name"]](t, o["data"], load)
+        except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+            t.add(o["title"], f"**unreadable result** ({type(exc).__name__}: {exc})", met=False, load=load)
+    table_n, png = growth(run, out)
+    date = run["date"]
+    lines = [
+        "<!-- Written by bench/run.py (`make bench`); every run replaces this file. The method, the commands and",
+        "     the notes from earlier runs are in METHOD.md. -->",
+        "# Benchmarks",
+        "",
+        f"Run of **{date}**, {run['mode']} mode (`make bench{' ARGS=--quick' if run['mode'] == 'quick' else ''}`), "
+        f"{run['wall_s'] / 60:.1f} min in all, on {run['machine']['cpus']} CPUs "
+        f"(Python {run['machine']['python']}, Linux {run['machine']['kernel']}). Clients, servers and baselines "
+        "share the same machine; every baseline was measured in this run, just before or after its figure. "
+        "How each figure is measured: [METHOD.md](METHOD.md). Raw figures: [results.json](results.json).",
+        "",
+    ]
+    if run["mode"] == "quick":
+        lines += ["> **Quick mode**: small N and short phases, to check the benchmarks work; the goals are written "
+                  "for the full sizes, so only the ratios are indicative.", ""]
+    met = sum(1 for r in t.rows if r[5] == MET[True])
+    lines += [f"**{met} goals met, {len(t.misses)} not met**"
+              + (": " + "; ".join(t.misses) + "." if t.misses else "."), "", t.markdown(), "",
+              "¹ load: the machine's 1-minute load average when the scenario started (2 cores: above 2 means other "
+              "work was competing with the benchmark and its baseline alike).", ""]
+    if table_n:
+        lines += ["## How fan-out grows with the number of delegates", "", table_n, ""]
+        if png:
+            lines += [f"![p99 against delegates]({png})", ""]
+    lines += ["## Scenarios in this run", "", "| scenario | command | load at start (1/5/15 min) | wall |",
+              "|---|---|---|---|"]
+    lines += [f"| {o['title']} | `{o['command']}` | {' / '.join(f'{x:.1f}' for x in o['load_average'])} | "
+              f"{o['seconds']:.0f} s |" for o in run["scenarios"]]
+    lines.append("")
+    if problems:
+        lines += ["## Problems in this run", "", *problems, ""]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- main
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small N and short phases (under 2 min)")
+    ap.add_argument("--only", nargs="+", choices=[s.name for s in SCENARIOS], help="run only these scenarios")
+    ap.add_argument("--out", default=str(BENCH), help="where README.md, results.json and fanout.png go")
+    ap.add_argument("--from-json", metavar="RESULTS", help="run nothing: rewrite README.md and the plot from a "
+                    "results.json written by an earlier run")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.from_json:
+        run = json.loads(Path(args.from_json).read_text("utf-8"))
+        if Path(args.from_json).resolve() != (out / "results.json").resolve():
+            write_json(out / "results.json", run)
+        (out / "README.md").write_text(build_report(run, out), "utf-8")
+        print(f"wrote {out / 'README.md'} from {args.from_json}")
+        return
+    chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
+    began, t0 = datetime.now().astimezone(), time.monotonic()
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
+        for sc in chosen:
+            print(f"== {sc.name} (load {load_average()[0]:.2f}) …", flush=True)
+            outcome = run_script(sc, args.quick, Path(tmp))
+            status = "ok" if outcome["rc"] == 0 and outcome["data"] is not None else (
+                "TIMED OUT" if outcome["timed_out"] else f"FAILED rc={outcome['rc']}")
+            print(f"   {status} in {outcome['seconds']} s", flush=True)
+            for line in outcome["log_tail"]:
+                print("   | " + line, flush=True)
+            outcomes.append(outcome)
+    wall = time.monotonic() - t0
+    run = {"date": began.isoformat(timespec="seconds"), "mode": "quick" if args.quick else "full",
+           "wall_s": round(wall, 1), "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                                  "kernel": platform.release()},
+           "scenarios": outcomes}
+    write_json(out / "results.json", run)
+    readme = build_report(run, out)
+    (out / "README.md").write_text(readme, "utf-8")
+    print(f"wrote {out / 'README.md'} in {wall:.0f} s total", flush=True)
+    failed = [o["name"] for o in outcomes if o["rc"] != 0 or o["data"] is None]
+    if failed:
+        print("scenarios that failed: " + ", ".join(failed), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
