@@ -1,59 +1,132 @@
 """Who may see and do what in a meeting: plain functions of user and meeting.
 
 These are the single source of truth for every REST route and socket event.
+
+They run on every socket event, so each costs O(1) rows: the caller's own
+participant row and body-member row are found with one indexed query each
+(or in the meeting's collections when those are already loaded), never by
+loading every participant. Within one transaction the rows found are kept in
+``session.info`` (cleared by every flush, commit and rollback, and bypassed
+while participants or body members are pending), so ``can_view`` followed by
+``can_run`` on the same event does not ask twice.
 """
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session, object_session
+
 from meetings.accounts.models import User
-from meetings.agenda.models import Meeting, Participant
+from meetings.agenda.models import BodyMember, Meeting, Participant
 
 MANAGER_ROLES = ("chair", "secretary")
 
+_MEMO = "permissions_rows"
+_MISSING = object()
+
+
+def _user_id(user: User | None) -> int | None:
+    return getattr(user, "id", None) if user is not None else None
+
+
+def _memo(session: Session) -> dict[Any, Any] | None:
+    """The per-transaction memo, or None while relevant rows are pending (not yet flushed)."""
+    if any(isinstance(o, (Participant, BodyMember)) for o in (*session.new, *session.deleted)):
+        return None
+    return session.info.setdefault(_MEMO, {})
+
+
+def _lookup(meeting: Meeting, key: tuple, stmt) -> Any:
+    """Run ``stmt`` (one indexed query) unless this transaction already did."""
+    session = object_session(meeting)
+    memo = _memo(session)
+    if memo is not None:
+        hit = memo.get(key, _MISSING)
+        if hit is not _MISSING:
+            return hit
+    found = session.execute(stmt).scalar_one_or_none()
+    if memo is not None:
+        memo[key] = found
+    return found
+
+
+def _loaded(obj: Any, collection: str) -> bool:
+    """True when walking ``obj.collection`` costs no query (loaded, or no session to ask)."""
+    return collection in inspect(obj).dict or object_session(obj) is None
+
 
 def participant_of(meeting: Meeting, user: User | None) -> Participant | None:
-    if user is None or not getattr(user, "id", None):
+    """The user's participant row in the meeting, or None (one indexed query at most)."""
+    uid = _user_id(user)
+    if not uid:
         return None
-    for p in meeting.participants:
-        if p.user_id == user.id:
-            return p
-    return None
+    if _loaded(meeting, "participants"):
+        return next((p for p in meeting.participants if p.user_id == uid), None)
+    return _lookup(meeting, ("participant", meeting.id, uid),
+                   select(Participant).where(Participant.meeting_id == meeting.id, Participant.user_id == uid))
+
+
+def _body_member(meeting: Meeting, uid: int) -> BodyMember | None:
+    body = inspect(meeting).dict.get("body")
+    if (body is not None and _loaded(body, "members")) or object_session(meeting) is None:
+        return next((m for m in meeting.body.members if m.user_id == uid), None)
+    return _lookup(meeting, ("body_member", meeting.body_id, uid),
+                   select(BodyMember).where(BodyMember.body_id == meeting.body_id, BodyMember.user_id == uid))
 
 
 def is_body_secretariat(meeting: Meeting, user: User | None) -> bool:
-    if user is None or not getattr(user, "id", None):
+    uid = _user_id(user)
+    if not uid:
         return False
-    return any(m.user_id == user.id and m.is_secretariat for m in meeting.body.members)
+    member = _body_member(meeting, uid)
+    return member is not None and bool(member.is_secretariat)
 
 
 def can_prepare(meeting: Meeting, user: User | None) -> bool:
     """Edit the meeting, its agenda, documents and participants (the secretariat)."""
-    if user is None or not getattr(user, "id", None):
+    if not _user_id(user):
         return False
-    if user.is_admin or is_body_secretariat(meeting, user):
+    if user.is_admin:
         return True
     p = participant_of(meeting, user)
-    return p is not None and p.role == "secretary"
+    if p is not None and p.role == "secretary":
+        return True
+    return is_body_secretariat(meeting, user)
 
 
 def can_run(meeting: Meeting, user: User | None) -> bool:
     """Run the live session: roll call, presenter, speakers, polls (chair or secretariat)."""
-    if can_prepare(meeting, user):
-        return True
+    if not _user_id(user):
+        return False
     p = participant_of(meeting, user)
-    return p is not None and p.role in MANAGER_ROLES
+    if p is not None and p.role in MANAGER_ROLES:
+        return True
+    return bool(user.is_admin) or is_body_secretariat(meeting, user)
 
 
 def can_view(meeting: Meeting, user: User | None) -> bool:
     """See the meeting at all. Draft meetings are visible only to those preparing them."""
-    if user is None or not getattr(user, "id", None):
+    if not _user_id(user):
         return False
-    if can_run(meeting, user):
+    p = participant_of(meeting, user)
+    if p is not None and p.role in MANAGER_ROLES:
         return True
-    if user.is_archivist:
-        return meeting.status != "draft"
-    return participant_of(meeting, user) is not None and meeting.status != "draft"
+    if user.is_admin:
+        return True
+    if meeting.status != "draft" and (p is not None or user.is_archivist):
+        return True
+    return is_body_secretariat(meeting, user)
 
 
 def can_view_document(meeting: Meeting, user: User | None, published: bool) -> bool:
     """Unpublished documents are for the secretariat's and chair's eyes only."""
     return can_run(meeting, user) or (published and can_view(meeting, user))
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_MEMO, None)
+
+
+for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _name, _forget)

@@ -6,6 +6,7 @@ calls :func:`record_document_view`); shown to those who run the meeting.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 # Opening a PDF in a viewer fetches it in many Range requests: they count as one opening.
 REOPEN_AFTER = timedelta(minutes=10)
+# A viewer's burst of Range requests needs one write, not one per request: within this
+# many seconds of the last recorded request, this process does not write again.
+_RECORD_EVERY_S = 60.0
+_recently_recorded: dict[tuple[int, int], float] = {}
 
 
 def record_document_view(session: Session, document: Document, user: User, *, commit: bool = True) -> None:
@@ -34,6 +39,12 @@ def record_document_view(session: Session, document: Document, user: User, *, co
     Called from the file download route, a read path with nothing else to write: it
     commits by itself (``commit=False`` leaves that to the caller), and a failure to
     record is logged, never a reason to refuse the file."""
+    key = (document.id, user.id)
+    now_s = time.monotonic()
+    if now_s - _recently_recorded.get(key, float("-inf")) < _RECORD_EVERY_S:
+        return  # the last time is at most a minute old; REOPEN_AFTER is ten
+    if len(_recently_recorded) > 50_000:
+        _recently_recorded.clear()
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -51,6 +62,7 @@ def record_document_view(session: Session, document: Document, user: User, *, co
         session.execute(stmt)
         if commit:
             session.commit()
+        _recently_recorded[key] = now_s
     except SQLAlchemyError:
         session.rollback()
         log.exception("could not record that user %s opened document %s", user.id, document.id)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import AgendaItem, Meeting
+from meetings.agenda.models import AgendaItem, Meeting, Participant
 from meetings.agenda.permissions import can_run, can_view, can_view_document, participant_of
 from meetings.annotations import rules
 from meetings.annotations.models import VISIBILITIES, Annotation, AnnotationClock
@@ -147,7 +147,8 @@ def _check_sharing(session: Session, meeting: Meeting, document: Document, user:
         raise Invalid("Choose at least one participant to share with.", code="invalid_shared_with")
     if len(ids) > rules.MAX_SHARED_WITH:
         raise Invalid("Too many participants chosen.", code="invalid_shared_with")
-    members = {p.user_id for p in meeting.participants}
+    members = set(session.execute(select(Participant.user_id).where(
+        Participant.meeting_id == meeting.id, Participant.user_id.in_(ids))).scalars())
     unknown = [i for i in ids if i not in members]
     if unknown:
         raise Invalid("Some chosen users are not participants of this meeting.", code="invalid_shared_with",

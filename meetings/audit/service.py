@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from meetings.audit.models import AuditEntry
@@ -20,6 +20,11 @@ from meetings.db import utcnow
 GENESIS = "0" * 64
 # Any constant works; it names "the audit chain" among PostgreSQL advisory locks.
 _CHAIN_LOCK = 727_001
+_ENTRIES = AuditEntry.__table__
+# Built once: constructing statements is a good part of an append's cost.
+_LAST_HASH = select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+_INSERT = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "meeting_id", "details", "prev_hash", "hash")
 
 
 def _utc_text(at: datetime) -> str:
@@ -58,13 +63,12 @@ def record(
     """Append an entry to the chain in the caller's transaction.
 
     ``details`` must never carry a secret: no passwords, no secret ballot choices.
+    Pending changes of the session are flushed first (the chain's read does it).
     """
     if session.get_bind().dialect.name == "postgresql":
         # Held until commit: appends are serialized so the chain never forks.
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
-    prev = session.execute(
-        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    prev = session.execute(_LAST_HASH).scalar_one_or_none()
     entry = AuditEntry(
         at=utcnow(),
         actor_id=actor_id,
@@ -76,8 +80,10 @@ def record(
         prev_hash=prev or GENESIS,
     )
     entry.hash = entry_hash(entry)
-    session.add(entry)
-    session.flush()
+    # A plain INSERT rather than a unit-of-work flush: this runs on every audited change
+    # (each ballot, each shared annotation). The returned entry is a record of what was
+    # stored, not attached to the session.
+    entry.id = session.execute(_INSERT, {c: getattr(entry, c) for c in _COLUMNS}).scalar_one()
     return entry
 
 

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from meetings.agenda.models import Meeting
+from meetings.db import utcnow
 from meetings.live.models import MeetingEvent
 
 _PENDING = "pending_broadcasts"
+_EVENTS = MeetingEvent.__table__
+# Built once (an event is stored on every page turn, ballot tally and shared stroke).
+_NEXT_SEQ = (update(Meeting).where(Meeting.id == bindparam("mid")).values(last_seq=Meeting.last_seq + 1)
+             .returning(Meeting.last_seq, Meeting.status))
+_INSERT = insert(_EVENTS)
 
 
 def meeting_room(meeting_id: int) -> str:
@@ -39,6 +45,39 @@ def envelope(ev: MeetingEvent) -> dict[str, Any]:
     }
 
 
+def next_seq(session: Session, meeting_id: int) -> tuple[int, str]:
+    """Take the meeting's next seq; returns it with the meeting's status.
+
+    The UPDATE takes the meeting row's write lock until commit, so two
+    transactions can never hand out the same seq, on SQLite or PostgreSQL.
+    Store the event with :func:`append_at` in the same transaction.
+    """
+    seq, status = session.execute(_NEXT_SEQ, {"mid": meeting_id},
+                                  execution_options={"synchronize_session": False}).one()
+    return seq, status
+
+
+def append_at(
+    session: Session,
+    meeting_id: int,
+    seq: int,
+    type_: str,
+    data: dict[str, Any],
+    *,
+    actor_id: int | None = None,
+) -> MeetingEvent:
+    """Store an event under a seq taken by :func:`next_seq`; broadcast it after commit.
+
+    A plain INSERT (no unit-of-work flush): the returned event is a record of
+    what was stored, not attached to the session.
+    """
+    ev = MeetingEvent(meeting_id=meeting_id, seq=seq, type=type_, data=data, actor_id=actor_id, at=utcnow())
+    session.execute(_INSERT, {"meeting_id": meeting_id, "seq": seq, "type": type_, "data": data,
+                              "actor_id": actor_id, "at": ev.at})
+    _queue(session, "event", envelope(ev), meeting_room(meeting_id))
+    return ev
+
+
 def append(
     session: Session,
     meeting_id: int,
@@ -48,20 +87,8 @@ def append(
     actor_id: int | None = None,
 ) -> MeetingEvent:
     """Store an event with the meeting's next seq; broadcast it after commit."""
-    # The UPDATE takes the meeting row's write lock until commit, so two
-    # transactions can never hand out the same seq, on SQLite or PostgreSQL.
-    seq = session.execute(
-        update(Meeting)
-        .where(Meeting.id == meeting_id)
-        .values(last_seq=Meeting.last_seq + 1)
-        .returning(Meeting.last_seq),
-        execution_options={"synchronize_session": False},
-    ).scalar_one()
-    ev = MeetingEvent(meeting_id=meeting_id, seq=seq, type=type_, data=data, actor_id=actor_id)
-    session.add(ev)
-    session.flush()
-    _queue(session, "event", envelope(ev), meeting_room(meeting_id))
-    return ev
+    seq, _ = next_seq(session, meeting_id)
+    return append_at(session, meeting_id, seq, type_, data, actor_id=actor_id)
 
 
 def notify(session: Session, user_id: int, name: str, data: dict[str, Any]) -> None:

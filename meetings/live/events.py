@@ -52,8 +52,11 @@ def join(user, data):
     # Join first, read second: an event committed meanwhile arrives twice at
     # worst (the client drops seq <= its last), never zero times.
     join_room(eventlog.meeting_room(meeting.id))
-    if can_run(meeting, user):
+    manager = can_run(meeting, user)
+    if manager:
         join_room(presence.managers_room(meeting.id))
+    # The role as of the seq read with the meeting (before the answer): page turns use it.
+    presence.remember_role(request.sid, meeting.id, manager=manager, viewer=True, seq=meeting.last_seq)
     answer = _catch_up(meeting, user, data.get("last_seq"))
     presence.add(session, meeting.id, user.id, request.sid)
     return answer
@@ -82,8 +85,18 @@ def leave(user, data):
 
 @socket_event("presenter.set", schemas.PresenterSet)
 def presenter_set(user, data):
-    """Move the hall's viewers: item, document, page, zoom, designated presenter."""
-    meeting = service.meeting_for(db.session, data.pop("meeting_id"), user)
+    """Move the hall's viewers: item, document, page, zoom, designated presenter.
+
+    A page turn (or zoom) from a socket that joined the meeting takes the fast
+    path with the role remembered at join; anything else, or whatever the fast
+    path cannot decide, the full path."""
+    meeting_id = data.pop("meeting_id")
+    role = presence.cached_role(request.sid, meeting_id)
+    if role is not None and len(data) == 1:
+        delta = service.turn_page(db.session, meeting_id, user, role, data)
+        if delta is not None:
+            return {"changed": delta}
+    meeting = service.meeting_for(db.session, meeting_id, user)
     return {"changed": service.set_presenter(db.session, meeting, user, data)}
 
 

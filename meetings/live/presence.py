@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import socket
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -21,6 +23,50 @@ from meetings.live.models import Presence
 
 NODE = f"{socket.gethostname()}:{os.getpid()}"
 _purged = False
+# After this many seconds a socket's remembered role is checked again in the database
+# (covers changes that append no meeting event, e.g. a body's secretariat membership).
+ROLE_TTL_S = 5.0
+
+
+@dataclass
+class SocketRole:
+    """What one socket's user may do in one meeting, as checked at ``seq`` (time ``at``).
+
+    Remembered per (sid, meeting) in this process at ``meeting.join`` so a page
+    turn needs no permission queries. It stays valid while the meeting's seq
+    moves only by this socket's own events (every change of participants of a
+    live meeting appends an event) and for at most ROLE_TTL_S; otherwise the
+    caller checks again under the meeting row's lock (see
+    meetings.live.service.turn_page).
+    """
+
+    manager: bool
+    viewer: bool
+    seq: int
+    at: float
+
+    def fresh_at(self, seq: int) -> bool:
+        """True when nothing but this socket's own event ``seq`` happened since the check."""
+        return seq == self.seq + 1 and time.monotonic() - self.at < ROLE_TTL_S
+
+
+_roles: dict[str, dict[int, SocketRole]] = {}  # sid -> meeting id -> role
+
+
+def remember_role(sid: str, meeting_id: int, *, manager: bool, viewer: bool, seq: int) -> None:
+    _roles.setdefault(sid, {})[meeting_id] = SocketRole(manager, viewer, seq, time.monotonic())
+
+
+def cached_role(sid: str, meeting_id: int) -> SocketRole | None:
+    return _roles.get(sid, {}).get(meeting_id)
+
+
+def forget_roles(sid: str, meeting_id: int | None = None) -> None:
+    """Drop a socket's remembered roles (one meeting, or all when it disconnects)."""
+    if meeting_id is None:
+        _roles.pop(sid, None)
+    else:
+        _roles.get(sid, {}).pop(meeting_id, None)
 
 
 def managers_room(meeting_id: int) -> str:
@@ -75,6 +121,7 @@ def add(session: Session, meeting_id: int, user_id: int, sid: str) -> None:
 
 def remove(session: Session, sid: str, meeting_id: int | None = None) -> None:
     """Forget socket ``sid`` (in one meeting, or everywhere when it disconnects)."""
+    forget_roles(sid, meeting_id)
     stmt = select(Presence).where(Presence.sid == sid)
     if meeting_id is not None:
         stmt = stmt.where(Presence.meeting_id == meeting_id)

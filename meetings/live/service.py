@@ -6,21 +6,22 @@ queue lives in :mod:`meetings.live.speakers`; its public reads are re-exported h
 """
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from meetings.accounts.models import User
-from meetings.agenda.models import AgendaItem, Body, BodyMember, Meeting, Participant
-from meetings.agenda.permissions import can_run
+from meetings.agenda.models import AgendaItem, Meeting, Participant
+from meetings.agenda.permissions import can_run, can_view
 from meetings.audit.service import record
 from meetings.db import utcnow
 from meetings.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.live import eventlog, rules
 from meetings.live.models import ATTENDANCE_STATUSES, Attendance, LiveState
+from meetings.live.presence import SocketRole
 from meetings.live.speakers import speaker_history, speaker_queue  # noqa: F401  (public API)
 
 # Live changes are refused while a meeting is still a draft or already closed.
@@ -44,28 +45,16 @@ def aware(at: datetime | None) -> datetime | None:
 
 
 def meeting_for(session: Session, meeting_id: Any, user: User) -> Meeting:
-    """Load a meeting for a permission check by ``user``, cheaply.
+    """Load a meeting for a permission check by ``user``.
 
-    The participant and body-member collections are loaded *filtered to this
-    user*: meetings.agenda.permissions only looks at the caller's own rows, and a
-    1,000-member meeting must not load 1,000 rows for every page turn. Do not
-    read ``meeting.participants`` from this object for anything else.
+    ``user`` is kept for the callers' sake: meetings.agenda.permissions finds the
+    caller's own rows with one indexed query each, so nothing is preloaded here.
     """
     if not isinstance(meeting_id, int) or isinstance(meeting_id, bool):
         raise Invalid("meeting_id must be an integer.")
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
         raise NotFound("No such meeting.")
-    # Plain indexed look-ups written into the collections (cheaper than a
-    # criteria-filtered eager load, which was half of a page turn's time).
-    mine = session.execute(select(Participant).where(Participant.meeting_id == meeting_id,
-                                                     Participant.user_id == user.id)).scalars().all()
-    set_committed_value(meeting, "participants", list(mine))
-    body = session.get(Body, meeting.body_id)
-    set_committed_value(meeting, "body", body)
-    staff = session.execute(select(BodyMember).where(BodyMember.body_id == meeting.body_id,
-                                                     BodyMember.user_id == user.id)).scalars().all()
-    set_committed_value(body, "members", list(staff))
     return meeting
 
 
@@ -241,7 +230,7 @@ def set_presenter(session: Session, meeting: Meeting, actor: User, changes: dict
     require_live(meeting)
     current = presenter_dict(session.get(LiveState, meeting.id))
     manager = can_run(meeting, actor)
-    if not manager and current["presenter_id"] != actor.id:
+    if not manager and (current["presenter_id"] != actor.id or not can_view(meeting, actor)):
         raise Forbidden("Only the chair, the secretariat or the designated presenter can move the viewers.")
     if not manager and ({"agenda_item_id", "presenter_id"} & changes.keys()):
         raise Forbidden("Only the chair or the secretariat can change the item or the presenter.")
@@ -264,6 +253,56 @@ def set_presenter(session: Session, meeting: Meeting, actor: User, changes: dict
                meeting_id=meeting.id, details=delta)
     eventlog.append(session, meeting.id, "presenter.changed", delta, actor_id=actor.id)
     return delta
+
+
+def turn_page(session: Session, meeting_id: int, actor: User, role: SocketRole, changes: dict[str, Any]
+              ) -> dict[str, Any] | None:
+    """The fast path of a page turn (or zoom) by a socket whose role was remembered at join.
+
+    One UPDATE of the presenter state (only when the value changes, and for a
+    non-manager only while they are the designated presenter), one UPDATE of
+    the meeting's seq, one INSERT of the event; no audit entry and no
+    permission query while the role is fresh (``role.fresh_at``). When anything
+    else happened in the meeting since the role was checked, it is checked
+    again here, under the meeting row's lock, so a participant removed a moment
+    ago is refused. Returns the delta, or None when the full path
+    (:func:`set_presenter`) must answer: no state row yet, nothing to change,
+    or not the presenter.
+    """
+    (field, value), = changes.items()
+    if field not in ("page", "zoom") or not role.viewer:
+        return None
+    column = getattr(LiveState, field)
+    stmt = update(LiveState).where(LiveState.meeting_id == meeting_id, column != value)
+    if not role.manager:
+        stmt = stmt.where(LiveState.presenter_id == actor.id)
+    done = session.execute(stmt.values({field: value, "updated_at": utcnow()}),
+                           execution_options={"synchronize_session": False})
+    if done.rowcount != 1:
+        return None
+    seq, status = eventlog.next_seq(session, meeting_id)
+    if status not in LIVE_STATUSES:
+        raise Conflict(f"The meeting is {status}; its live room is not open.", code="meeting_not_live")
+    if role.fresh_at(seq):
+        role.seq = seq
+    else:
+        _recheck_role(session, meeting_id, actor, role, seq)
+    delta = {field: value}
+    eventlog.append_at(session, meeting_id, seq, "presenter.changed", delta, actor_id=actor.id)
+    return delta
+
+
+def _recheck_role(session: Session, meeting_id: int, actor: User, role: SocketRole, seq: int) -> None:
+    """Check the actor's right to move the viewers again and update the remembered ``role``
+    in place (it is stale: something else happened in the meeting, or its time ran out)."""
+    meeting = session.get(Meeting, meeting_id)
+    role.manager, role.viewer = can_run(meeting, actor), can_view(meeting, actor)
+    role.seq, role.at = seq, time.monotonic()
+    if not role.manager:
+        presenter = session.execute(select(LiveState.presenter_id).where(LiveState.meeting_id == meeting_id)
+                                    ).scalar_one_or_none()
+        if not role.viewer or presenter != actor.id:
+            raise Forbidden("Only the chair, the secretariat or the designated presenter can move the viewers.")
 
 
 def _item_of(session: Session, meeting_id: int, item_id: int) -> AgendaItem:

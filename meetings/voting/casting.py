@@ -1,19 +1,34 @@
 """Casting a ballot: exactly once per (poll, voter), secret choices kept apart.
 
-The INSERT of the has-voted row, with its unique constraint, decides among
-concurrent duplicates (one wins, the others get ``already_voted``). Only
-then is the poll's tally row read and rewritten, under a lock, so no count
-is lost: PostgreSQL locks the row (SELECT ... FOR UPDATE); on SQLite the
-transaction takes the database's write lock with its very first statement
-(see ``_begin_sqlite_write``), because a WAL reader that started earlier and
-then tries to write fails at once with "database is locked" instead of
-waiting for the busy timeout.
+The path, in two phases (it runs up to 1,000 times a second):
+
+1. **Read and validate, no locks.** The caller's participant row, the meeting's
+   ``last_seq`` and any proxy the caller gave come in one indexed query; the
+   poll's option ids (fixed once a poll is open) and the number of entitled
+   members (cached per meeting and ``last_seq``: every change of participants
+   of a live meeting appends an event, so a new seq) come from memory.
+2. **Write, as late and as short as possible.** Insert the has-voted row (its
+   unique constraint decides among concurrent duplicates: one wins, the others
+   get ``already_voted``), lock and update the poll's tally row (refused when
+   the row is sealed, i.e. the poll closed meanwhile), append the audit entry;
+   the caller commits.
+
+Locks: on PostgreSQL the tally row is locked (SELECT ... FOR UPDATE) and the
+audit chain's advisory lock taken until commit. On SQLite the transaction
+begins with the write (the INSERT) after the reads were committed, because a
+WAL reader that then tries to write fails at once with "database is locked"
+instead of waiting for the busy timeout. In a gevent process the write phase
+is gated (one greenlet at a time until its commit or rollback): otherwise a
+lock holder waiting for the database would queue behind hundreds of runnable
+greenlets, and every ballot would wait for all of them (a lock convoy).
 """
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 
@@ -25,10 +40,29 @@ from meetings.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.live import eventlog
 from meetings.live.presence import managers_room
 from meetings.voting import tally
-from meetings.voting.models import BallotCast, Poll, PollTally
+from meetings.voting.models import BallotCast, Poll, PollTally, Proxy
 from meetings.voting.present import live_tally
-from meetings.voting.proxies import active_proxy, proxy_granted_by
+from meetings.voting.proxies import active_proxy
 from meetings.voting.service import TALLY_INTERVAL, _aware, close_poll, get_poll, is_expired
+
+log = logging.getLogger(__name__)
+
+# One write phase at a time per process (see the module's docstring); released by the session's
+# commit or rollback. The timeout only guards against a session that never ends its transaction.
+_WRITE_GATE = threading.BoundedSemaphore(1)
+_GATE_TIMEOUT_S = 10.0
+_GATE_KEY = "voting_write_gate"
+# poll id -> frozenset of its option ids (options never change once a poll is open).
+_OPTIONS: dict[int, frozenset[int]] = {}
+
+
+def _option_ids(poll: Poll) -> frozenset[int]:
+    known = _OPTIONS.get(poll.id)
+    if known is None:
+        known = frozenset(o.id for o in poll.options)
+        if poll.status != "draft":
+            _OPTIONS[poll.id] = known
+    return known
 
 
 def _checked_choice(poll: Poll, option_ids: Any) -> list[int]:
@@ -36,12 +70,32 @@ def _checked_choice(poll: Poll, option_ids: Any) -> list[int]:
         raise Invalid("option_ids must be a list of option ids.", code="invalid_choice")
     if len(set(option_ids)) != len(option_ids):
         raise Invalid("An option can be chosen only once.", code="invalid_choice")
-    known = {o.id for o in poll.options}
-    if not set(option_ids) <= known:
+    if not set(option_ids) <= _option_ids(poll):
         raise Invalid("Unknown option for this poll.", code="invalid_choice")
     if not poll.min_choices <= len(option_ids) <= poll.max_choices:
         raise Invalid(f"Choose between {poll.min_choices} and {poll.max_choices} options.", code="invalid_choice")
     return sorted(option_ids)
+
+
+_CALLER = (select(Participant, Meeting.last_seq, Proxy.id)
+           .join(Meeting, Meeting.id == Participant.meeting_id)
+           .outerjoin(Proxy, and_(Proxy.meeting_id == Participant.meeting_id,
+                                  Proxy.active_grantor_id == Participant.user_id))
+           .where(Participant.meeting_id == bindparam("mid"), Participant.user_id == bindparam("uid")))
+_INSERT_BALLOT = insert(BallotCast.__table__)
+
+
+def _caller(session: Session, meeting_id: int, user_id: int) -> tuple[Participant | None, int, bool]:
+    """(the caller's participant row or None, the meeting's last_seq, whether the caller gave a proxy)."""
+    row = session.execute(_CALLER, {"mid": meeting_id, "uid": user_id}).first()
+    if row is None:
+        seq = session.execute(select(Meeting.last_seq).where(Meeting.id == meeting_id)).scalar_one()
+        return None, seq, False
+    return row[0], row[1], row[2] is not None
+
+
+def _voting(p: Participant | None) -> Participant | None:
+    return p if p is not None and p.can_vote and p.role != "observer" else None
 
 
 def cast_ballot(session: Session, poll_id: int, user: User, option_ids: Any,
@@ -50,12 +104,14 @@ def cast_ballot(session: Session, poll_id: int, user: User, option_ids: Any,
 
     Returns the acknowledgement for the caster: never a secret choice.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        _begin_sqlite_write(session, poll_id)
+    if session.get_bind().dialect.name != "sqlite":
+        _pass_gate(session)  # reads too: a greenlet holding row locks must not queue behind hundreds
+    # ---- 1. read and validate
     poll = get_poll(session, poll_id)
-    meeting = session.get(Meeting, poll.meeting_id)
-    caster = tally.voting_member(session, meeting.id, user.id)
-    role = caster.role if caster is not None else _role(session, meeting, user)
+    meeting_id = poll.meeting_id
+    participant, seq, gave_proxy = _caller(session, meeting_id, user.id)
+    caster = _voting(participant)
+    role = participant.role if participant is not None else _role(session, meeting_id, user)
     if role is None or (poll.status == "draft" and role not in ("chair", "secretary", "manager")):
         raise NotFound("No such poll.")  # outsiders see no poll; delegates no draft
     if caster is None and on_behalf_of in (None, user.id):
@@ -67,41 +123,44 @@ def cast_ballot(session: Session, poll_id: int, user: User, option_ids: Any,
     choice = _checked_choice(poll, option_ids)
     voter_id = user.id if on_behalf_of is None else on_behalf_of
     if voter_id != user.id:
-        if caster is None or active_proxy(session, meeting.id, voter_id, user.id) is None:
+        if caster is None or active_proxy(session, meeting_id, voter_id, user.id) is None:
             raise Forbidden("You hold no proxy from this member for this meeting.", code="no_proxy")
-        voter = tally.voting_member(session, meeting.id, voter_id)
+        voter = tally.voting_member(session, meeting_id, voter_id)
         if voter is None:
             raise Forbidden("That member has no voting right in this meeting.", code="not_entitled")
     else:
         voter = caster
-        if proxy_granted_by(session, meeting.id, user.id) is not None:
+        if gave_proxy:
             raise Forbidden("Your proxy holder votes for you; revoke the proxy before a poll to vote yourself.",
                             code="proxy_active")
-    if poll.presence_required and user.id not in tally.present_ids(session, meeting.id):
+    if poll.presence_required and not tally.is_present(session, meeting_id, user.id):
         raise Forbidden("This poll is open only to members marked present.", code="not_present")
     weight = voter.vote_weight if poll.weighted else 1
     if weight < 1:
         raise Forbidden("This member's vote carries no weight.", code="not_entitled")
+    entitled = tally.entitled_cached(session, meeting_id, seq)
 
+    # ---- 2. write: has-voted row, tally row, audit entry (the caller commits)
+    _enter_write_phase(session)
     existing = None
     if poll.allow_change:
         existing = session.execute(
             select(BallotCast).where(BallotCast.poll_id == poll.id, BallotCast.voter_id == voter_id)
-            .with_for_update()
+            .with_for_update().execution_options(populate_existing=True)
         ).scalar_one_or_none()
     if existing is None:
-        ballot = BallotCast(poll_id=poll.id, voter_id=voter_id, cast_by_id=user.id, weight=weight,
-                            cast_at=utcnow(), choice=None if poll.secret else choice)
-        session.add(ballot)
         try:
-            session.flush()
+            session.execute(_INSERT_BALLOT, {
+                "poll_id": poll.id, "voter_id": voter_id, "cast_by_id": user.id, "weight": weight,
+                "cast_at": utcnow(), "choice": None if poll.secret else choice})
         except IntegrityError as err:
             raise Conflict("This ballot has already been cast.", code="already_voted") from err
     row = tally.locked_tally(session, poll.id)
+    if row.sealed:  # closed by another transaction after we read the poll
+        raise Conflict("The poll is closed: ballots are taken only while it is open.", code="poll_not_open")
     if existing is not None:  # a named poll that allows changes until close
         tally.add_to_tally(row, existing.choice or [], existing.weight, sign=-1)
         existing.choice, existing.cast_by_id, existing.cast_at = choice, user.id, utcnow()
-        ballot = existing
     tally.add_to_tally(row, choice, weight)
     session.flush()
 
@@ -110,53 +169,79 @@ def cast_ballot(session: Session, poll_id: int, user: User, option_ids: Any,
         details["option_ids"] = choice
     action = "vote.changed" if existing is not None else "vote.cast"
     audit.record(session, action, actor_id=user.id, object_type="poll", object_id=poll.id,
-                 meeting_id=meeting.id, details=details)
-    entitled = _entitled(session, meeting.id)
-    _announce(session, poll, meeting, row, voter_id, user.id, None if poll.secret else choice, entitled)
+                 meeting_id=meeting_id, details=details)
+    _announce(session, poll, meeting_id, row, voter_id, user.id, None if poll.secret else choice, entitled)
     if poll.close_when_complete and not poll.allow_change and row.ballots >= entitled:
-        close_poll(session, poll, None)
+        # The cache said complete: make sure with a fresh count before closing for everyone.
+        if row.ballots >= tally.entitled_count(session, meeting_id):
+            close_poll(session, poll, None)
     ack: dict[str, Any] = {"poll_id": poll.id, "voter_id": voter_id, "voted": True}
     if not poll.secret:
         ack["option_ids"] = choice
     return ack
 
 
-def _begin_sqlite_write(session: Session, poll_id: int) -> None:
-    """Start this transaction with SQLite's write lock, so every read after it is current.
+def _enter_write_phase(session: Session) -> None:
+    """Pass the process's write gate, then start the writing transaction.
 
-    A transaction the caller opened with reads only (loading the poll to check
-    access) is committed first: it changed nothing, and a write after its reads
-    could not wait for the lock. The no-op UPDATE takes the lock, waiting up to
-    the busy timeout like any writer.
+    SQLite: a transaction the caller opened with reads only is committed first
+    (it changed nothing, and a write after its reads could not wait for the
+    lock); the INSERT that follows then takes the write lock, waiting up to the
+    busy timeout like any writer. Freed bytes of the tally row's old versions
+    are zeroed (``secure_delete``), not left in the page.
     """
     real = session() if isinstance(session, scoped_session) else session
-    if real.in_transaction() and not (real.new or real.dirty or real.deleted):
+    sqlite = real.get_bind().dialect.name == "sqlite"
+    if sqlite and real.in_transaction() and not (real.new or real.dirty or real.deleted):
         real.commit()
-    session.execute(update(PollTally).where(PollTally.poll_id == poll_id).values(ballots=PollTally.ballots),
-                    execution_options={"synchronize_session": False})
-    # Freed bytes of the tally row's old versions are zeroed, not left in the page.
-    session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+    _pass_gate(real)
+    if sqlite:
+        conn = real.connection()
+        if not conn.info.get("secure_delete"):
+            conn.exec_driver_sql("PRAGMA secure_delete=ON")
+            conn.info["secure_delete"] = True
 
 
-def _role(session: Session, meeting: Meeting, user: User) -> str | None:
-    """The caller's meeting role without loading every participant (this runs per ballot):
-    a participant's role, "manager" for admins and the body's secretariat, "archivist", None for outsiders."""
-    role = session.execute(select(Participant.role).where(
-        Participant.meeting_id == meeting.id, Participant.user_id == user.id)).scalar_one_or_none()
-    if role is not None:
-        return role
+def _pass_gate(session: Session) -> None:
+    """Take the process's ballot gate for this session's transaction (once; released at its end)."""
+    real = session() if isinstance(session, scoped_session) else session
+    if real.info.get(_GATE_KEY):
+        return
+    if not _WRITE_GATE.acquire(timeout=_GATE_TIMEOUT_S):
+        log.warning("ballot gate busy for %.0f s; going on without it", _GATE_TIMEOUT_S)
+        return
+    real.info[_GATE_KEY] = True
+    real.connection()  # the transaction whose end releases the gate
+
+
+def _leave_write_phase(session: Session, *_args: Any) -> None:
+    if session.info.pop(_GATE_KEY, None):
+        _WRITE_GATE.release()
+
+
+def _on_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction: commit, rollback or close
+        _leave_write_phase(session)
+
+
+# Released before the after-commit broadcasts go out (insert=True puts this listener first).
+event.listen(Session, "after_commit", _leave_write_phase, insert=True)
+event.listen(Session, "after_rollback", _leave_write_phase, insert=True)
+event.listen(Session, "after_transaction_end", _on_transaction_end)
+
+
+def _role(session: Session, meeting_id: int, user: User) -> str | None:
+    """The role of a caller who is no participant: "manager" for admins and the body's
+    secretariat, "archivist", None for outsiders."""
+    body_id = session.execute(select(Meeting.body_id).where(Meeting.id == meeting_id)).scalar_one()
     if user.is_admin or session.execute(select(BodyMember.id).where(
-            BodyMember.body_id == meeting.body_id, BodyMember.user_id == user.id,
+            BodyMember.body_id == body_id, BodyMember.user_id == user.id,
             BodyMember.is_secretariat.is_(True))).first() is not None:
         return "manager"
     return "archivist" if user.is_archivist else None
 
 
-def _entitled(session: Session, meeting_id: int) -> int:
-    return tally.entitled_count(session, meeting_id)
-
-
-def _announce(session: Session, poll: Poll, meeting: Meeting, row, voter_id: int, caster_id: int,
+def _announce(session: Session, poll: Poll, meeting_id: int, row: PollTally, voter_id: int, caster_id: int,
               choice: list[int] | None, entitled: int) -> None:
     """Confirmation to the voter's (and the proxy holder's) devices, counts to the managers,
     and, for named polls with live results, a throttled tally to the room."""
@@ -166,10 +251,10 @@ def _announce(session: Session, poll: Poll, meeting: Meeting, row, voter_id: int
     for uid in {voter_id, caster_id}:
         eventlog.notify(session, uid, "vote.confirmed", notice)
     progress = {"poll_id": poll.id, "voted": row.ballots, "entitled": entitled}
-    eventlog.notify_room(session, managers_room(meeting.id), "poll.progress", progress)
+    eventlog.notify_room(session, managers_room(meeting_id), "poll.progress", progress)
     if poll.results_live and not poll.secret:
         now = utcnow()
         last = _aware(poll.tally_sent_at)
         if last is None or now - last >= TALLY_INTERVAL or row.ballots >= entitled:
             poll.tally_sent_at = now
-            eventlog.append(session, meeting.id, "poll.tally", {**progress, "counts": live_tally(poll, row)})
+            eventlog.append(session, meeting_id, "poll.tally", {**progress, "counts": live_tally(poll, row)})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,37 @@ def entitled_count(session: Session, meeting_id: int) -> int:
     ).scalar_one()
 
 
+# meeting id -> (last_seq, entitled count): see entitled_cached.
+_ENTITLED: dict[int, tuple[int, int]] = {}
+
+
+def entitled_cached(session: Session, meeting_id: int, last_seq: int) -> int:
+    """``entitled_count`` remembered per (meeting, last_seq).
+
+    Every change of a live meeting's participants appends a meeting event (a new
+    ``last_seq``), and polls open only in live meetings, so while the seq stays the
+    same the count does too; any process that sees a new seq counts again.
+    """
+    known = _ENTITLED.get(meeting_id)
+    if known is not None and known[0] == last_seq:
+        return known[1]
+    count = entitled_count(session, meeting_id)
+    _ENTITLED[meeting_id] = (last_seq, count)
+    return count
+
+
+def is_present(session: Session, meeting_id: int, user_id: int) -> bool:
+    """Whether one participant is marked present or remote in the roll call (one indexed query)."""
+    from meetings.live.models import Attendance
+
+    return session.execute(
+        select(Attendance.id).join(Participant, (Participant.meeting_id == Attendance.meeting_id)
+                                   & (Participant.user_id == Attendance.user_id))
+        .where(Attendance.meeting_id == meeting_id, Attendance.user_id == user_id,
+               Attendance.status.in_(("present", "remote")))
+    ).first() is not None
+
+
 def voting_member(session: Session, meeting_id: int, user_id: int) -> Participant | None:
     """The participant row of ``user_id`` if they have a voting right in the meeting."""
     p = session.execute(
@@ -61,11 +92,15 @@ def present_ids(session: Session, meeting_id: int) -> set[int]:
     ).scalars())
 
 
+_LOCKED_TALLY = (select(PollTally).where(PollTally.poll_id == bindparam("poll_id")).with_for_update()
+                 .execution_options(populate_existing=True))
+
+
 def locked_tally(session: Session, poll_id: int) -> PollTally:
-    """The poll's tally row, locked until commit (PostgreSQL; SQLite holds the write lock already)."""
-    return session.execute(
-        select(PollTally).where(PollTally.poll_id == poll_id).with_for_update()
-    ).scalar_one()
+    """The poll's tally row, locked until commit (PostgreSQL; SQLite holds the write lock already).
+
+    Read afresh even when the session already holds the row from an earlier transaction."""
+    return session.execute(_LOCKED_TALLY, {"poll_id": poll_id}).scalar_one()
 
 
 def add_to_tally(tally: PollTally, option_ids: list[int], weight: int, sign: int = 1) -> None:
