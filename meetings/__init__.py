@@ -88,12 +88,14 @@ def _init_socketio(app: Flask) -> None:
         # idle pub/sub listener; None keeps it waiting for messages.
         kwargs["client_manager"] = sio.RedisManager(url, channel=app.config["SOCKETIO_CHANNEL"],
                                                     redis_options={"socket_timeout": None})
-    socketio.init_app(app, async_mode="gevent", cors_allowed_origins=[], **kwargs)
-    # Socket.IO event handlers are registered by importing the domains' events.
+    # Import the domains' handlers BEFORE init_app: Flask-SocketIO keeps handlers
+    # registered while it has no server and gives them to every server init_app
+    # makes (one per app); imported afterwards, they would reach only the first app.
     from meetings.annotations import events as _annotation_events  # noqa: F401
     from meetings.live import events as _live_events  # noqa: F401
     from meetings.minutes import events as _minutes_events  # noqa: F401
     from meetings.voting import events as _voting_events  # noqa: F401
+    socketio.init_app(app, async_mode="gevent", cors_allowed_origins=[], **kwargs)
 
 
 def _register_health(app: Flask) -> None:

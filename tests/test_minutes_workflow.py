@@ -248,6 +248,7 @@ def test_verify_page(app, as_user, signers):
     pdf = as_user("secretary").get(f"/api/v1/minutes/{m['id']}/file").data
     assert app.test_client().get("/verify").status_code == 302  # to the login page
     c, token = _browser_login(app, "archivist")
+    c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the checks below read the English page
     page = c.get("/verify")
     assert page.status_code == 200 and 'type="file"' in page.get_data(as_text=True)
     r = c.post("/verify", data={"file": (io.BytesIO(pdf), "bb.pdf"), "csrf_token": token},

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from meetings.errors import Invalid
 from meetings.fonts import SERIF, font_path
+from meetings.minutes.loopsafe import outside_running_loop
 
 FIELD_NAMES = {"secretary": "ThuKy", "chair": "ChuToa"}
 ROLE_TITLES = {"vi": {"secretary": "Thư ký", "chair": "Chủ tọa"},
@@ -96,6 +97,7 @@ def load_signer(spec: KeySpec, secret: str):
     raise Invalid(f"Unknown key kind {spec.kind!r}.")
 
 
+@outside_running_loop
 def sign(pdf: bytes, *, role: str, spec: KeySpec, secret: str, signer_name: str, font_cache: str | Path,
          signed_at: datetime, language: str = "vi", tz: str = "Asia/Ho_Chi_Minh", tsa_url: str | None = None,
          location: str | None = None) -> bytes:

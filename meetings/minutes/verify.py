@@ -13,6 +13,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
+from meetings.minutes.loopsafe import outside_running_loop
 from meetings.minutes.signing import FIELD_NAMES
 
 ROLE_BY_FIELD = {v: k for k, v in FIELD_NAMES.items()}
@@ -34,6 +35,7 @@ def _name(cert) -> str:
         return cert.subject.human_friendly
 
 
+@outside_running_loop
 def verify_pdf(data: bytes, roots: list) -> dict[str, Any]:
     """A report on every signature in ``data``; never raises on a broken or hostile file."""
     from pyhanko.pdf_utils.misc import PdfError
