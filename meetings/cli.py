@@ -74,10 +74,11 @@ def _init_demo_cli(app: Flask) -> None:
         """Load the demo body, meeting, documents and users (password "demo"); safe to run twice."""
         import os
 
-        from meetings.demo import PASSWORD, load_demo
+        from meetings.demo import DEMO_SIGNING_PASSPHRASE, PASSWORD, load_demo, load_demo_signers
 
         try:
             result = load_demo(db.session, current_app.config["STORAGE_PATH"])
+            load_demo_signers(db.session, current_app.config)
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -87,4 +88,5 @@ def _init_demo_cli(app: Flask) -> None:
         bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '5000')}"
         click.echo(f"\n  URL:      http://{bind}/")
         click.echo(f"  Logins:   {', '.join(result.users[:4])}, delegate1 … delegate12")
-        click.echo(f"  Password: {PASSWORD}\n")
+        click.echo(f"  Password: {PASSWORD}")
+        click.echo(f"  Signing passphrase of secretary and chair (minutes): {DEMO_SIGNING_PASSPHRASE}\n")

@@ -51,6 +51,9 @@ def load_settings(overrides: dict | None = None) -> dict:
         # The Redis pub/sub channel: installations (or test runs) sharing one Redis keep apart.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL") or "flask-socketio",
         "EVENT_CATCHUP_LIMIT": _int("EVENT_CATCHUP_LIMIT", 500),
+        # Per-socket flood limit (meetings/live/ratelimit.py): events a second sustained, and burst.
+        "SOCKET_EVENT_RATE": float(os.environ.get("SOCKET_EVENT_RATE") or 20),
+        "SOCKET_EVENT_BURST": _int("SOCKET_EVENT_BURST", 100),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         # How many reverse proxies (nginx) stand in front; their X-Forwarded-* headers are trusted.
         "PROXY_COUNT": _int("PROXY_COUNT", 0),

@@ -276,3 +276,30 @@ def _items_with_documents(session: Session, meeting: Meeting) -> list[tuple[Demo
         select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)).scalars()}
     specs = [s for top in AGENDA for s in (top, *top.children)]
     return [(s, by_title[s.title]) for s in specs if s.document is not None]
+
+
+# The demo's signing keys: an organization CA and a PKCS#12 for the secretary and the chair,
+# so the minutes can be signed right after `make run`. Public passphrases: demo only.
+DEMO_CA_PASSPHRASE = "demo-ca-passphrase"
+DEMO_SIGNING_PASSPHRASE = "demo-sign"
+DEMO_SIGNERS = ("secretary", "chair")
+
+
+def load_demo_signers(session: Session, config) -> list[str]:
+    """Create the demo CA and the signers' keys when missing; returns the usernames given a key now."""
+    from meetings.minutes import keys
+    from meetings.minutes.models import SignerKey
+    from meetings.minutes.signers import issue_key
+
+    if keys.load_ca_cert(config["INSTANCE_PATH"]) is None:
+        keys.init_ca(config["INSTANCE_PATH"], BODY_NAME, DEMO_CA_PASSPHRASE)
+    issued = []
+    for username in DEMO_SIGNERS:
+        user = session.execute(select(User).where(User.username == username)).scalar_one()
+        has_key = session.execute(select(SignerKey.id).where(SignerKey.user_id == user.id,
+                                                             SignerKey.revoked_at.is_(None))).first()
+        if not has_key:
+            issue_key(session, config, user, ca_passphrase=DEMO_CA_PASSPHRASE,
+                      passphrase=DEMO_SIGNING_PASSPHRASE, organization=BODY_NAME)
+            issued.append(username)
+    return issued

@@ -16,8 +16,9 @@ from meetings.demo import AGENDA, BODY_NAME, DELEGATES, MEETING_TITLE, PASSWORD,
 from meetings.documents.models import Document
 from meetings.documents.storage import blob_path
 from meetings.extensions import db
+from meetings.minutes.models import SignerKey
 
-COUNTED = (User, Body, BodyMember, Meeting, Participant, AgendaItem, Document, AuditEntry)
+COUNTED = (User, Body, BodyMember, Meeting, Participant, AgendaItem, Document, AuditEntry, SignerKey)
 
 
 def _counts() -> dict[str, int]:
@@ -153,3 +154,22 @@ def _storage_files(app):
     from pathlib import Path
 
     return [p for p in Path(app.config["STORAGE_PATH"]).rglob("*") if p.is_file()]
+
+
+def test_secretary_and_chair_get_demo_signing_keys(demo):
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from meetings.demo import DEMO_SIGNING_PASSPHRASE
+
+    with demo.app_context():
+        rows = db.session.execute(select(User.username, SignerKey.path).join(SignerKey, SignerKey.user_id == User.id)
+                                  .where(SignerKey.revoked_at.is_(None))).all()
+    assert sorted(name for name, _ in rows) == ["chair", "secretary"]
+    for _, path in rows:
+        data = Path(path).read_bytes()
+        key, cert, _ = pkcs12.load_key_and_certificates(data, DEMO_SIGNING_PASSPHRASE.encode())
+        assert key is not None and cert is not None
+        with pytest.raises(ValueError):  # encrypted on disk: nothing opens it without the passphrase
+            pkcs12.load_key_and_certificates(data, b"demo")

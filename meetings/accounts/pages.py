@@ -38,4 +38,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     logout_user()
-    return redirect(url_for("accounts_pages.login"))
+    resp = redirect(url_for("accounts_pages.login"))
+    # A shared tablet hands nothing to the next person: the browser drops the offline document
+    # cache and the outbox (app.js clears them too, for browsers without Clear-Site-Data).
+    resp.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return resp

@@ -41,7 +41,7 @@ function renderRollCall() {
   $("#quorum").className = `quorum ${q?.met ? "met" : "not-met"}`;
   fill($("#rollcall"), store.state.attendance.map((a) => el("tr", { dataset: { userId: a.user_id } },
     el("th", { scope: "row" }, a.full_name),
-    el("td", {}, a.role),
+    el("td", {}, a.role ? t(`role_${a.role}`) : ""),
     el("td", {}, el("div", { class: "seg", role: "group", "aria-label": a.full_name }, STATUSES.map((s) => el("button", {
       type: "button", class: "secondary", "aria-pressed": String(a.status === s), dataset: { status: s },
       onclick: async () => {
@@ -176,5 +176,5 @@ store.addEventListener("change", (e) => {
 live.addEventListener("snapshot", () => loadPolls());
 renderAgenda();
 renderSpeakers();
-initMinutes({ meetingId, store });
+initMinutes({ meetingId, store, live, me: boot.me });
 window.consoleApp = { store, live };

@@ -1,75 +1,183 @@
-// The minutes part of the console: the draft with a conclusion per item, the PDF, and
-// the two signatures (secretary first, then chair), each re-entering the passphrase.
+// The minutes part of the console: the draft with a conclusion per agenda item, the
+// watermarked draft PDF, finalize, the two digital signatures (secretary first, then
+// chair, each re-entering the passphrase — never stored), verification and publishing.
+// Progress comes as "minutes.progress" notices to the signer's own devices; other
+// consoles follow through the meeting's "minutes.status" events.
 import { api } from "../core/api.js";
 import { $, el, fill, t, toast } from "../core/dom.js";
+import { ct } from "./strings.js";
 
-export function initMinutes({ meetingId, store }) {
+const NEXT_SIGNER = { finalized: "secretary", secretary_signed: "chair" };
+
+export function initMinutes({ meetingId, store, live, me }) {
   let minutes = null;
-  const status = $("#m-status");
+  let items = [];
+  let signingRole = null;
+  const report = (err) => toast(t("error", { message: err.message }), "error");
+  const show = (sel, on) => { $(sel).hidden = !on; };
 
   async function load() {
     try {
-      const all = await api("GET", `/meetings/${meetingId}/minutes`);
+      const [all, agenda] = await Promise.all([api("GET", `/meetings/${meetingId}/minutes`),
+        api("GET", `/meetings/${meetingId}/items`)]);
       minutes = all[0] || null;
-    } catch {
-      minutes = null;
+      items = agenda.flatMap((i) => [i, ...(i.sub_items || [])]);
+    } catch (err) {
+      if (err.status !== 404) report(err);
     }
     render();
   }
 
+  function statusText(status) {
+    const key = `minutes_${status}`;
+    return ct(key) === key ? status : ct(key);
+  }
+
   function render() {
-    const fileLink = $("#m-file");
-    fileLink.hidden = !minutes;
-    if (minutes) {
-      fileLink.href = `/api/v1/minutes/${minutes.id}/file`;
-      status.textContent = `${t("minutes")} v${minutes.version}: ${t(`minutes_${minutes.status}`)}`;
+    const st = minutes?.status;
+    const status = $("#m-status");
+    status.dataset.status = st || "none";
+    status.textContent = minutes ? ct("minutes_state", { version: minutes.version, status: statusText(st) })
+      : ct("minutes_none");
+    const prep = !!me.can_prepare; // composing, finalizing and publishing are the secretariat's
+    show("#m-draft", prep && !minutes);
+    show("#m-refresh", st === "draft");
+    show("#m-finalize", prep && st === "draft");
+    show("#m-file", !!minutes);
+    if (minutes) $("#m-file").href = `/api/v1/minutes/${minutes.id}/file`;
+    $("#m-file").textContent = st === "draft" ? ct("open_draft") : ct("open_pdf");
+    const next = NEXT_SIGNER[st];
+    for (const role of ["secretary", "chair"]) {
+      const btn = $(`#m-sign-${role}`);
+      btn.hidden = next !== role;
+      btn.disabled = me.role !== role; // only the meeting's secretary / chair can sign in that role
     }
+    show("#m-verify", !!minutes && !["draft"].includes(st));
+    show("#m-publish", prep && st === "signed");
+    if (!next) closeSignForm();
     const conclusions = minutes?.conclusions || {};
-    fill($("#conclusions"), store.state.agenda.map((item) => {
+    const editable = !minutes || (prep && st === "draft");
+    fill($("#conclusions"), items.map((item) => {
       const id = `concl-${item.id}`;
+      const text = conclusions[String(item.id)] ?? item.conclusion ?? "";
       return el("div", { class: "conclusion" },
         el("label", { for: id }, item.title),
-        el("textarea", { id, rows: 2, dataset: { itemId: item.id }, disabled: !minutes || minutes.status !== "draft",
-          onchange: (e) => saveConclusion(item.id, e.target.value) }, conclusions[item.id] || conclusions[String(item.id)] || ""));
+        el("textarea", { id, rows: 2, dataset: { itemId: item.id }, disabled: !editable,
+          onchange: (e) => saveConclusion(item, e.target.value) }, text));
     }));
   }
 
-  async function saveConclusion(itemId, text) {
+  async function saveConclusion(item, text) {
     try {
-      minutes = await api("PATCH", `/minutes/${minutes.id}`, { conclusions: { [itemId]: text } });
+      if (minutes) minutes = await api("PATCH", `/minutes/${minutes.id}`, { conclusions: { [item.id]: text } });
+      else item.conclusion = (await api("PATCH", `/items/${item.id}`, { conclusion: text || null })).conclusion;
       toast(t("saved"));
-    } catch (err) {
-      toast(t("error", { message: err.message }), "error");
-    }
+    } catch (err) { report(err); }
   }
 
-  $("#m-draft").addEventListener("click", async () => {
+  async function run(fn) {
+    try { await fn(); } catch (err) { report(err); }
+    render();
+  }
+
+  $("#m-draft").addEventListener("click", () => run(async () => {
+    minutes = await api("POST", `/meetings/${meetingId}/minutes`,
+      { language: document.documentElement.lang === "en" ? "en" : "vi" });
+    toast(t("minutes_saved"));
+  }));
+  $("#m-refresh").addEventListener("click", () => run(async () => {
+    await load();
+    toast(ct("minutes_refreshed"));
+  }));
+  $("#m-finalize").addEventListener("click", () => {
+    if (!window.confirm(ct("finalize_confirm"))) return;
+    run(async () => {
+      startProgress();
+      minutes = await api("POST", `/minutes/${minutes.id}/finalize`);
+      toast(ct("finalized"));
+    });
+  });
+  $("#m-publish").addEventListener("click", () => run(async () => {
+    minutes = await api("POST", `/minutes/${minutes.id}/publish`);
+    toast(ct("published_minutes"));
+  }));
+  $("#m-verify").addEventListener("click", () => verify());
+
+  // ------------------------------------------------------------------ signing
+  function openSignForm(role) {
+    signingRole = role;
+    $("#sign-label").textContent = `${ct("passphrase")} — ${ct(`role_name_${role}`)}`;
+    $("#sign-error").hidden = true;
+    $("#sign-form").hidden = false;
+    $("#sign-secret").value = "";
+    $("#sign-secret").focus();
+  }
+  function closeSignForm() {
+    signingRole = null;
+    $("#sign-form").hidden = true;
+    $("#sign-secret").value = "";
+  }
+  for (const role of ["secretary", "chair"]) $(`#m-sign-${role}`).addEventListener("click", () => openSignForm(role));
+  $("#sign-cancel").addEventListener("click", closeSignForm);
+  $("#sign-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const secret = $("#sign-secret").value;
+    $("#sign-secret").value = ""; // the passphrase lives only for this one request
+    if (!secret || !minutes || !signingRole) return;
+    $("#sign-submit").disabled = true;
+    $("#sign-error").hidden = true;
+    startProgress();
     try {
-      if (!minutes || minutes.status !== "draft") {
-        minutes = await api("POST", `/meetings/${meetingId}/minutes`, { language: document.documentElement.lang === "en" ? "en" : "vi" });
-      }
-      toast(t("minutes_saved"));
-      render();
+      await api("POST", `/minutes/${minutes.id}/signatures`, { secret });
+      closeSignForm();
+      toast(t("signed"));
+      await load();
+      await verify();
     } catch (err) {
-      toast(t("error", { message: err.message }), "error");
+      $("#m-progress").hidden = true;
+      const box = $("#sign-error");
+      box.textContent = err.code === "wrong_passphrase" ? ct("wrong_passphrase") : t("error", { message: err.message });
+      box.hidden = false;
+      $("#sign-secret").focus();
+    } finally {
+      $("#sign-submit").disabled = false;
     }
   });
 
-  for (const button of [$("#m-sign-secretary"), $("#m-sign-chair")]) {
-    button.addEventListener("click", async () => {
-      if (!minutes) return toast(t("error", { message: t("no_minutes") }), "error");
-      const secret = window.prompt(t("sign_prompt"));
-      if (!secret) return;
-      try {
-        if (minutes.status === "draft") minutes = await api("POST", `/minutes/${minutes.id}/finalize`);
-        await api("POST", `/minutes/${minutes.id}/signatures`, { secret });
-        toast(t("signed"));
-        await load();
-      } catch (err) {
-        toast(t("error", { message: err.message }), "error");
-      }
-    });
+  function startProgress() {
+    $("#m-progress").hidden = false;
+    $("#m-progress progress").value = 0;
+    $("#m-progress-text").textContent = "";
   }
+  live.addEventListener("notice", (e) => {
+    const { name, data } = e.detail;
+    if (name !== "minutes.progress" || !minutes || data?.minutes_id !== minutes.id) return;
+    $("#m-progress").hidden = false;
+    $("#m-progress progress").value = data.percent;
+    const key = `stage_${data.stage}`;
+    $("#m-progress-text").textContent = ct(key) === key ? ct("stage_other", { stage: data.stage }) : ct(key);
+    $("#m-progress").dataset.stage = data.stage;
+  });
+  // Another console (the chair's, the secretary's) moved the minutes along: follow.
+  live.addEventListener("minutes.status", () => load());
+
+  async function verify() {
+    if (!minutes) return;
+    const box = $("#m-verification");
+    try {
+      const result = await api("GET", `/minutes/${minutes.id}/verification`);
+      const sigs = result.signatures || [];
+      const good = sigs.filter((s) => s.valid && s.trusted && s.intact).length;
+      fill(box, el("h3", {}, ct("verify_title")),
+        el("p", { class: result.valid && result.trusted ? "verify-ok" : "verify-bad", "data-testid": "verify-summary",
+          dataset: { valid: String(good) } },
+        result.valid && !result.tampered ? t("verify_ok", { n: good }) : t("verify_bad")),
+        el("ul", { class: "verify-list" }, sigs.map((s) => el("li", { class: s.valid && s.intact ? "ok" : "bad" },
+          ct("verify_sig", { role: ct(`role_name_${s.role}`), signer: s.signer,
+            result: !(s.valid && s.intact) ? ct("verify_invalid") : s.trusted ? ct("verify_valid") : ct("verify_untrusted") })))));
+    } catch (err) { report(err); }
+  }
+
   store.addEventListener("change", (e) => e.detail.what === "snapshot" && render());
-  load();
+  load().then(() => minutes && minutes.status !== "draft" && verify());
 }

@@ -2,6 +2,7 @@
 // drop, progress, clear errors), participants and roles, publish.
 import { api, upload } from "../core/api.js";
 import { $, el, fill, readJSON, t, toast } from "../core/dom.js";
+import { ct } from "./strings.js";
 import { formatNumber, formatPercent } from "../core/format.js";
 
 const boot = readJSON("boot");
@@ -19,15 +20,27 @@ $("#meeting-form").addEventListener("submit", async (e) => {
     toast(t("saved"));
   } catch (err) { report(err); }
 });
-$("#publish-meeting").addEventListener("click", async () => {
-  try {
-    const m = await api("POST", `/meetings/${meetingId}/status`, { status: "scheduled" });
-    $("#m-status-text").textContent = m.status;
-    $("#publish-meeting").hidden = true;
-  } catch (err) { report(err); }
-});
+// Status: only the moves the server allows from here (agenda/models.py MEETING_TRANSITIONS).
+const NEXT = { draft: ["scheduled"], scheduled: ["draft", "in_progress"], in_progress: ["adjourned"],
+  adjourned: ["in_progress", "closed"], closed: [] };
+let status = boot.meeting.status;
+function renderStatus() {
+  $("#m-status-text").textContent = ct(`status_${status}`);
+  $("#m-status-text").dataset.status = status;
+  fill($("#status-actions"), NEXT[status].map((to) => el("button", {
+    type: "button", class: to === "draft" || to === "closed" ? "secondary" : "", "data-to": to,
+    onclick: async () => {
+      if (to === "closed" && !window.confirm(ct("confirm_close"))) return;
+      try {
+        const m = await api("POST", `/meetings/${meetingId}/status`, { status: to });
+        status = m.status;
+        toast(t("saved"));
+      } catch (err) { report(err); }
+      renderStatus();
+    } }, ct(`to_${to}`))));
+}
 
-// ------------------------------------------------------------------ agenda, drag to reorder
+// ------------------------------------------------------------------ agenda: reorder, add, edit, delete
 async function loadItems() {
   try {
     const data = await api("GET", `/meetings/${meetingId}/items`);
@@ -36,42 +49,82 @@ async function loadItems() {
   renderItems();
 }
 
+/** Top-level items of the agenda (the REST list nests sub-items; the boot list is flat). */
+const topLevel = () => items.filter((i) => !i.parent_id);
+
 async function saveOrder(ids) {
   try {
-    await api("POST", `/meetings/${meetingId}/items/order`, { order: ids });
+    items = await api("POST", `/meetings/${meetingId}/items/order`, { parent_id: null, ids });
+    toast(t("saved"));
   } catch (err) { report(err); }
+  await loadItems();
+}
+
+/** Move the item at `from` to `to` and save; `focusId` keeps keyboard focus on the moved item's button. */
+function move(from, to, focusSel) {
+  const ids = topLevel().map((i) => i.id);
+  if (to < 0 || to >= ids.length) return;
+  const [id] = ids.splice(from, 1);
+  ids.splice(to, 0, id);
+  saveOrder(ids).then(() => {
+    const btn = document.querySelector(`#prep-items li[data-item-id="${id}"] ${focusSel}`);
+    if (btn && !btn.disabled) btn.focus();
+  });
+}
+
+async function editItem(item) {
+  const title = window.prompt(ct("item_title"), item.title);
+  if (title === null || !title.trim() || title.trim() === item.title) return;
+  try {
+    await api("PATCH", `/items/${item.id}`, { title: title.trim() });
+    toast(t("saved"));
+  } catch (err) { report(err); }
+  await loadItems();
+}
+
+async function deleteItem(item) {
+  if (!window.confirm(t("confirm_delete", { name: item.title }))) return;
+  try { await api("DELETE", `/items/${item.id}`); } catch (err) { report(err); }
   await loadItems();
 }
 
 function renderItems() {
   const list = $("#prep-items");
+  const top = topLevel();
   let dragged = null;
-  fill(list, items.map((item, idx) => el("li", {
+  fill(list, top.map((item, idx) => el("li", {
     draggable: "true", dataset: { itemId: item.id },
-    ondragstart: (e) => { dragged = item.id; e.dataTransfer.effectAllowed = "move"; },
-    ondragover: (e) => e.preventDefault(),
+    ondragstart: (e) => { dragged = idx; e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", String(item.id)); },
+    ondragover: (e) => { e.preventDefault(); e.currentTarget.classList.add("drop-target"); },
+    ondragleave: (e) => e.currentTarget.classList.remove("drop-target"),
     ondrop: (e) => {
       e.preventDefault();
-      const ids = items.map((i) => i.id).filter((id) => id !== dragged);
-      ids.splice(ids.indexOf(item.id) + (idx > items.findIndex((i) => i.id === dragged) ? 1 : 0), 0, dragged);
-      saveOrder(ids);
+      e.currentTarget.classList.remove("drop-target");
+      if (dragged !== null && dragged !== idx) move(dragged, idx, ".drag");
+      dragged = null;
     },
-  }, el("div", { class: "row" },
+  }, el("div", { class: "row item-row" },
     el("span", { class: "drag", "aria-hidden": "true" }, "⠿"),
     el("span", { class: "title" }, `${idx + 1}. ${item.title}`),
-    el("button", { type: "button", class: "secondary", "aria-label": `${t("move_up")}: ${item.title}`, disabled: idx === 0,
-      onclick: () => { const ids = items.map((i) => i.id); ids.splice(idx - 1, 0, ids.splice(idx, 1)[0]); saveOrder(ids); } }, "↑"),
-    el("button", { type: "button", class: "secondary", "aria-label": `${t("move_down")}: ${item.title}`, disabled: idx === items.length - 1,
-      onclick: () => { const ids = items.map((i) => i.id); ids.splice(idx + 1, 0, ids.splice(idx, 1)[0]); saveOrder(ids); } }, "↓")))));
-  fill($("#doc-item"), el("option", { value: "" }, "—"), items.map((i) => el("option", { value: i.id }, i.title)));
+    el("button", { type: "button", class: "secondary icon", "data-act": "up", "aria-label": `${t("move_up")}: ${item.title}`,
+      disabled: idx === 0, onclick: () => move(idx, idx - 1, "[data-act=up]") }, "↑"),
+    el("button", { type: "button", class: "secondary icon", "data-act": "down", "aria-label": `${t("move_down")}: ${item.title}`,
+      disabled: idx === top.length - 1, onclick: () => move(idx, idx + 1, "[data-act=down]") }, "↓"),
+    el("button", { type: "button", class: "secondary icon", "data-act": "edit", "aria-label": `${ct("edit")}: ${item.title}`,
+      onclick: () => editItem(item) }, "✎"),
+    el("button", { type: "button", class: "danger icon", "data-act": "delete", "aria-label": `${t("delete")}: ${item.title}`,
+      onclick: () => deleteItem(item) }, "✕")),
+  (item.sub_items || []).length ? el("ol", { class: "sub-items" }, item.sub_items.map((s) => el("li", {}, s.title))) : null)));
+  const flat = top.flatMap((i) => [i, ...(i.sub_items || [])]);
+  fill($("#doc-item"), el("option", { value: "" }, "—"), flat.map((i) => el("option", { value: i.id }, i.title)));
 }
 $("#item-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
     await api("POST", `/meetings/${meetingId}/items`, { title: $("#item-title").value.trim() });
     $("#item-title").value = "";
-    await loadItems();
   } catch (err) { report(err); }
+  await loadItems();
 });
 
 // ------------------------------------------------------------------ documents
@@ -161,6 +214,7 @@ $("#add-participant").addEventListener("submit", async (e) => {
   loadParticipants();
 });
 
-renderItems();
+renderStatus();
+loadItems();
 renderDocs();
 loadParticipants();

@@ -35,6 +35,9 @@ export class LiveClient extends EventTarget {
       if (name !== "event") this.dispatch("notice", { name, data });
     });
     window.addEventListener("online", () => this.socket.connected || this.socket.connect());
+    // A cut network does not always close an open WebSocket at once (the browser waits for it to time
+    // out); drop it so changes go to the outbox instead of into a dead connection.
+    window.addEventListener("offline", () => this.socket.disconnect());
   }
 
   setState(state) {

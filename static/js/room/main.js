@@ -101,8 +101,19 @@ async function userGoTo(page) {
   else if (follow && p.document_id && (viewer.docId !== p.document_id || viewer.pageNumber !== p.page)) setFollow(false);
 }
 
+// What this tablet was reading, so a reload without a network opens it again from the offline cache.
+const lastKey = `meetings.room.${boot.meeting.id}.last`;
+live.addEventListener("state", (e) => {
+  if (e.detail.state !== "offline" || viewer.doc || viewer.loading) return;
+  try {
+    const last = JSON.parse(localStorage.getItem(lastKey) || "null");
+    if (last && docs.has(last.docId)) openDocument(last.docId, last.page).catch(() => {});
+  } catch { /* nothing saved */ }
+});
+
 viewer.addEventListener("page", (e) => {
   const { page } = e.detail;
+  localStorage.setItem(lastKey, JSON.stringify({ docId: viewer.docId, page }));
   $("#page-input").value = String(page);
   $("#page-input").max = String(viewer.pageCount);
   $("#page-count").textContent = t("page_of", { n: viewer.pageCount });
@@ -233,9 +244,14 @@ setFollow(true, { quiet: true });
 if (me.can_run) $("#follow").textContent = t("show_on_screens");
 
 // ------------------------------------------------------------------ offline
+// The room's shell (page, scripts, styles, PDF.js and its worker) and today's documents stay on the
+// tablet. The first visit loaded its scripts before the worker controlled the page, so they are
+// listed from the page's own resource timings rather than waiting for a second visit.
 registerServiceWorker(boot.urls.sw).then(() => {
-  const urls = [...docs.keys()].map(docUrl);
-  urls.push(location.pathname);
-  precache(urls);
+  const shell = performance.getEntriesByType("resource").map((r) => new URL(r.name))
+    .filter((u) => u.origin === location.origin && /^\/(static|vendor)\//.test(u.pathname))
+    .map((u) => u.pathname + u.search);
+  precache([...new Set([location.pathname, boot.urls.pdf, boot.urls.pdf_worker, ...shell,
+    ...[...docs.keys()].map(docUrl)])]);
 });
 window.room = { store, live, viewer, annotator }; // for the browser tests and the curious

@@ -20,6 +20,10 @@ export class PdfViewer extends EventTarget {
     this.pageNumber = 1;
     this.zoom = 1;
     this.renderTask = null;
+    this.renderGen = 0;
+    this.loading = null;
+    this.docTask = null;
+    this.viewport = null;
     this.textCache = new Map();
     this.page = el("div", { class: "pdf-page", "data-testid": "pdf-page" });
     this.canvas = el("canvas", { class: "pdf-canvas", "aria-hidden": "true" });
@@ -30,37 +34,71 @@ export class PdfViewer extends EventTarget {
     this.stage.append(this.page);
     if (this.thumbs) this.thumbs.hidden = true;
     this.installPinch();
-    new ResizeObserver(() => this.doc && this.render()).observe(this.stage);
+    new ResizeObserver(() => this.doc && this.render().catch(() => {})).observe(this.stage);
   }
 
   get pageCount() {
     return this.doc ? this.doc.numPages : 0;
   }
 
-  /** Open a document (URL) and show `page`. Resolves when the page is drawn. */
+  /**
+   * Open a document (URL) and show `page`. Resolves when the page is drawn.
+   *
+   * `docId` names the document actually shown; `loading` the one on its way. A newer open()
+   * supersedes an older one (its load is destroyed), and renders are numbered so a render of
+   * the old document that was still waiting for its page can never paint over the new one.
+   */
   async open(docId, url, page = 1) {
-    if (this.docId === docId && this.doc) return this.show(page);
-    this.docId = docId;
-    this.textCache.clear();
+    if (this.loading && this.loading.docId === docId) {
+      this.loading.page = page; // same document already on its way: just aim at the newer page
+      return this.loading.promise;
+    }
+    if (!this.loading && this.docId === docId && this.doc) return this.show(page);
+    this.loading?.task.destroy();
     // Whole-file requests: agenda PDFs are small, and a 200 answer is what the offline cache keeps.
     const task = pdfjs.getDocument({ url, withCredentials: true, isEvalSupported: false, disableRange: true, disableStream: true });
-    const doc = await task.promise;
-    if (this.docId !== docId) return doc.destroy(); // another document was chosen meanwhile
-    if (this.doc) this.doc.destroy();
-    this.doc = doc;
-    this.pageNumber = Math.min(Math.max(1, page), doc.numPages);
-    this.stage.querySelector(".empty")?.remove();
-    this.page.hidden = false;
-    if (this.thumbs && !this.thumbsOff) this.thumbs.hidden = false;
-    this.buildThumbnails();
-    await this.render();
-    this.dispatchEvent(new CustomEvent("page", { detail: { page: this.pageNumber, docId } }));
+    const loading = { docId, page, task };
+    this.loading = loading;
+    loading.promise = (async () => {
+      let doc;
+      try {
+        doc = await task.promise;
+      } catch (err) {
+        if (this.loading !== loading) return; // superseded: its load was cancelled on purpose
+        this.loading = null;
+        throw err;
+      }
+      if (this.loading !== loading) {
+        task.destroy(); // another document was chosen meanwhile (PDF.js 6: documents close through their task)
+        return;
+      }
+      this.loading = null;
+      const oldTask = this.docTask;
+      this.renderGen += 1; // any render of the old document still in flight is now stale
+      this.renderTask?.cancel();
+      this.doc = doc;
+      this.docTask = task;
+      this.docId = docId;
+      this.textCache.clear();
+      // PDFDocumentProxy has no destroy() in PDF.js 6: calling it threw after `docId` had already
+      // moved on, so the viewer kept drawing the old document under the new id (the restart bug).
+      oldTask?.destroy();
+      this.pageNumber = Math.min(Math.max(1, loading.page), doc.numPages);
+      this.stage.querySelector(".empty")?.remove();
+      this.page.hidden = false;
+      if (this.thumbs && !this.thumbsOff) this.thumbs.hidden = false;
+      this.buildThumbnails();
+      await this.render();
+      this.dispatchEvent(new CustomEvent("page", { detail: { page: this.pageNumber, docId } }));
+    })();
+    return loading.promise;
   }
 
   async show(n) {
     if (!this.doc) return;
     const page = Math.min(Math.max(1, Math.trunc(n) || 1), this.doc.numPages);
-    if (page === this.pageNumber && this.page.dataset.rendered === String(page)) return;
+    if (page === this.pageNumber && this.page.dataset.rendered === String(page)
+        && this.page.dataset.doc === String(this.docId)) return;
     this.pageNumber = page;
     await this.render();
     this.dispatchEvent(new CustomEvent("page", { detail: { page, docId: this.docId } }));
@@ -72,11 +110,22 @@ export class PdfViewer extends EventTarget {
     return this.render();
   }
 
+  /** Draw the current page of the current document; a later render() makes this one stale. */
   async render() {
-    if (!this.doc) return;
+    const doc = this.doc;
+    if (!doc) return;
+    this.renderGen += 1;
+    const gen = this.renderGen;
+    const stale = () => gen !== this.renderGen || doc !== this.doc;
     const number = this.pageNumber;
-    const pdfPage = await this.doc.getPage(number);
-    if (number !== this.pageNumber) return;
+    let pdfPage;
+    try {
+      pdfPage = await doc.getPage(number);
+    } catch (err) {
+      if (stale()) return; // the document was closed while its page loaded
+      throw err;
+    }
+    if (stale()) return;
     const base = pdfPage.getViewport({ scale: 1 });
     // Zoom 1 fits the page to the stage (width, or height on a wide stage).
     const fit = Math.min((this.stage.clientWidth - 16) / base.width, (this.stage.clientHeight - 16) / base.height);
@@ -100,10 +149,10 @@ export class PdfViewer extends EventTarget {
     try {
       await task.promise;
     } catch (err) {
-      if (err?.name === "RenderingCancelledException") return;
+      if (err?.name === "RenderingCancelledException" || stale()) return;
       throw err;
     }
-    if (number !== this.pageNumber) return;
+    if (stale()) return;
     this.textLayerBox.replaceChildren();
     const textLayer = new pdfjs.TextLayer({
       textContentSource: pdfPage.streamTextContent(),
@@ -111,11 +160,14 @@ export class PdfViewer extends EventTarget {
       viewport,
     });
     await textLayer.render().catch(() => {});
+    if (stale()) return;
+    this.viewport = viewport;
+    this.page.dataset.doc = String(this.docId);
     this.page.dataset.rendered = String(number);
     this.highlightQuery();
     this.markThumb();
     this.dispatchEvent(new CustomEvent("rendered", {
-      detail: { page: number, width: viewport.width, height: viewport.height },
+      detail: { page: number, docId: this.docId, width: viewport.width, height: viewport.height, viewport },
     }));
   }
 
@@ -145,7 +197,8 @@ export class PdfViewer extends EventTarget {
 
   async drawThumb(doc, n, canvas) {
     if (doc !== this.doc) return;
-    const page = await doc.getPage(n);
+    const page = await doc.getPage(n).catch(() => null); // closed meanwhile: nothing to draw
+    if (!page || doc !== this.doc) return;
     const vp = page.getViewport({ scale: 120 / page.getViewport({ scale: 1 }).width });
     canvas.width = vp.width;
     canvas.height = vp.height;
