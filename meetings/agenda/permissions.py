@@ -130,3 +130,14 @@ def _forget(session: Session, *_args: Any) -> None:
 
 for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
     event.listen(Session, _name, _forget)
+
+
+def visible_meeting(session: Session, meeting_id: int, user: User | None) -> Meeting:
+    """The meeting, if ``user`` may see it; otherwise NotFound, the same answer as for an
+    id that does not exist, so strangers cannot learn which meetings exist."""
+    from meetings.errors import NotFound
+
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or not can_view(meeting, user):
+        raise NotFound("No such meeting.")
+    return meeting

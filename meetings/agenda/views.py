@@ -36,29 +36,16 @@ from meetings.agenda.schemas import (
     ParticipantPatch,
     StatusIn,
 )
-from meetings.api.schemas import ErrorSchema
+from meetings.api.schemas import error_responses
 from meetings.errors import Forbidden, Invalid, NotFound
 from meetings.extensions import db
 
 blp = Blueprint("agenda", __name__, description="Bodies, meetings, participants and agenda items")
 
-_ERROR_TEXT = {
-    403: "You may see this but not change it",
-    404: "No such object, or you may not see it",
-    409: "The change conflicts with the object's state",
-}
-
 
 def _errors(*codes: int):
-    """Document the error answers of a view in the OpenAPI document."""
-
-    def decorate(view):
-        for code in codes:
-            view = blp.alt_response(code, schema=ErrorSchema, description=_ERROR_TEXT[code])(view)
-        return view
-
-    return decorate
-
+    return error_responses(blp, *codes, descriptions={403: "You may see this but not change it",
+                                                      409: "The change conflicts with the object's state"})
 
 @blp.before_request
 def _authenticated_first() -> None:
@@ -83,13 +70,6 @@ def _body(body_id: int) -> Body:
 def _require_admin(user: User) -> None:
     if not user.is_admin:
         raise Forbidden("Only an administrator can change bodies.")
-
-
-def _visible_meeting(user: User, meeting_id: int) -> Meeting:
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or not permissions.can_view(meeting, user):
-        raise NotFound("No such meeting.")
-    return meeting
 
 
 def _require_prepare(meeting: Meeting, user: User) -> None:
@@ -272,7 +252,7 @@ def create_meeting(data):
 def get_meeting(meeting_id: int):
     """A meeting with its participants, its agenda (sub-items nested) and what the caller may do."""
     user = require_user()
-    meeting = _visible_meeting(user, meeting_id)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     mine = permissions.participant_of(meeting, user)
     return _Detail(
         meeting,
@@ -291,7 +271,7 @@ def get_meeting(meeting_id: int):
 def update_meeting(data, meeting_id: int):
     """Change a meeting's details (its secretariat)."""
     user = require_user()
-    meeting = _visible_meeting(user, meeting_id)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     _require_prepare(meeting, user)
     _not_empty(data)
     service.update_meeting(db.session, meeting, data, actor_id=user.id)
@@ -310,7 +290,7 @@ def change_status(data, meeting_id: int):
     resuming and closing also for the chair.
     """
     user = require_user()
-    meeting = _visible_meeting(user, meeting_id)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     preparing = "draft" in (meeting.status, data["status"])
     allowed = permissions.can_prepare if preparing else permissions.can_run
     if not allowed(meeting, user):
@@ -328,7 +308,7 @@ def change_status(data, meeting_id: int):
 def list_participants(meeting_id: int):
     """Who takes part, with roles and voting rights (chair first)."""
     user = require_user()
-    return _participants(_visible_meeting(user, meeting_id))
+    return _participants(permissions.visible_meeting(db.session, meeting_id, user))
 
 
 @blp.route("/meetings/<int:meeting_id>/participants", methods=["POST"])
@@ -338,7 +318,7 @@ def list_participants(meeting_id: int):
 def add_participant(data, meeting_id: int):
     """Invite a user with a role (at most one chair; observers never vote)."""
     user = require_user()
-    meeting = _visible_meeting(user, meeting_id)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     _require_prepare(meeting, user)
     participant = service.add_participant(
         db.session, meeting, data["user_id"], role=data["role"], can_vote=data.get("can_vote"),
@@ -354,7 +334,7 @@ def add_participant(data, meeting_id: int):
 def update_participant(data, meeting_id: int, participant_id: int):
     """Change a participant's role, voting right or vote weight."""
     user = require_user()
-    meeting = _visible_meeting(user, meeting_id)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     _require_prepare(meeting, user)
     participant = _participant(meeting, participant_id)
     _not_empty(data)
@@ -369,7 +349,7 @@ def update_participant(data, meeting_id: int, participant_id: int):
 def remove_participant(meeting_id: int, participant_id: int):
     """Remove a participant from the meeting."""
     user = require_user()
-    meeting = _visible_meeting(user, meeting_id)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     _require_prepare(meeting, user)
     service.remove_participant(db.session, _participant(meeting, participant_id), actor_id=user.id)
     db.session.commit()
@@ -383,7 +363,7 @@ def remove_participant(meeting_id: int, participant_id: int):
 def list_items(meeting_id: int):
     """The agenda in order, sub-items nested under their parent."""
     user = require_user()
-    return _agenda(_visible_meeting(user, meeting_id))
+    return _agenda(permissions.visible_meeting(db.session, meeting_id, user))
 
 
 @blp.route("/meetings/<int:meeting_id>/items", methods=["POST"])
@@ -393,7 +373,7 @@ def list_items(meeting_id: int):
 def create_item(data, meeting_id: int):
     """Add an item at the end of the agenda, or of a top-level item's sub-items."""
     user = require_user()
-    meeting = _visible_meeting(user, meeting_id)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     _require_prepare(meeting, user)
     item = service.create_item(db.session, meeting, data, actor_id=user.id)
     db.session.commit()
@@ -438,7 +418,7 @@ def delete_item(item_id: int):
 def reorder_items(data, meeting_id: int):
     """Order one level of the agenda: ``ids`` lists every item of that level (parent_id null = top level)."""
     user = require_user()
-    meeting = _visible_meeting(user, meeting_id)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     _require_prepare(meeting, user)
     ordered = service.reorder_items(db.session, meeting, data["parent_id"], data["ids"], actor_id=user.id)
     db.session.commit()

@@ -5,8 +5,7 @@ from flask import Response, current_app, jsonify
 from flask_smorest import Blueprint
 
 from meetings.accounts.auth import require_user
-from meetings.agenda.models import Meeting
-from meetings.agenda.permissions import can_run, can_view
+from meetings.agenda.permissions import can_run, visible_meeting
 from meetings.annotations import export, service, webannotation
 from meetings.annotations.schemas import (
     AnnotationCreate,
@@ -19,7 +18,7 @@ from meetings.annotations.schemas import (
     ListArgs,
 )
 from meetings.api.schemas import error_responses
-from meetings.errors import Forbidden, NotFound
+from meetings.errors import Forbidden
 from meetings.extensions import db
 
 blp = Blueprint("annotations", __name__, description="Annotations on documents; read receipts")
@@ -131,9 +130,7 @@ def annotations_jsonld(document_id: int):
 def read_receipts(meeting_id: int):
     """Which participants opened each document, first and last time (chair and secretariat)."""
     user = require_user()
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or not can_view(meeting, user):
-        raise NotFound("No such meeting.")
+    meeting = visible_meeting(db.session, meeting_id, user)
     if not can_run(meeting, user):
         raise Forbidden("Only the chair and the secretariat see read receipts.")
     return service.read_receipts(db.session, meeting)

@@ -18,7 +18,7 @@ from meetings.accounts.models import User
 from meetings.agenda import permissions
 from meetings.agenda.models import Meeting
 from meetings.annotations import carryover, receipts
-from meetings.api.schemas import ErrorSchema
+from meetings.api.schemas import error_responses
 from meetings.documents import delivery, service
 from meetings.documents.models import Document
 from meetings.documents.schemas import DocumentOut, DocumentPatch, ListQuery, UploadForm, VersionForm
@@ -37,24 +37,10 @@ def _too_large(_err):
 
 
 def _errors(*codes: int):
-    texts = {403: "You may see this but not change it", 404: "No such object, or you may not see it",
-             409: "Conflicts with the document's state", 413: "The upload is over the size limit",
-             415: "Not a PDF", 416: "Range not satisfiable",
-             422: "Refused: empty, encrypted, unreadable, too many pages, too complex, timeout"}
-
-    def decorate(view):
-        for code in codes:
-            view = blp.alt_response(code, schema=ErrorSchema, description=texts[code])(view)
-        return view
-
-    return decorate
-
-
-def _meeting(meeting_id: int, user: User) -> Meeting:
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or not permissions.can_view(meeting, user):
-        raise NotFound("No such meeting.")
-    return meeting
+    return error_responses(blp, *codes, descriptions={
+        403: "You may see this but not change it", 409: "Conflicts with the document's state",
+        413: "The upload is over the size limit", 415: "Not a PDF",
+        422: "Refused: empty, encrypted, unreadable, too many pages, too complex, timeout"})
 
 
 def _document(document_id: int, user: User) -> tuple[Document, Meeting]:
@@ -102,7 +88,7 @@ def upload(meeting_id: int):
     """Upload a PDF to a meeting (secretariat). Multipart: ``file``; optional ``title``,
     ``agenda_item_id``, ``confidentiality`` (or ``confidential=true``), ``published``."""
     user = require_user()
-    meeting = _meeting(meeting_id, user)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     _require_prepare(meeting, user)
     # The body is read only now, after the caller was authenticated and authorized.
     upload, form = _read_upload(UploadForm)
@@ -124,7 +110,7 @@ def list_documents(query, meeting_id: int):
     """The meeting's documents the caller may see (current versions; ``all_versions=1``
     for the secretariat)."""
     user = require_user()
-    meeting = _meeting(meeting_id, user)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     return service.visible_documents(db.session, meeting, user, all_versions=query["all_versions"])
 
 

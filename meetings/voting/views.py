@@ -15,7 +15,7 @@ from meetings.accounts.auth import require_user
 from meetings.accounts.models import User
 from meetings.agenda import permissions
 from meetings.agenda.models import Meeting
-from meetings.api.schemas import ErrorSchema
+from meetings.api.schemas import error_responses
 from meetings.errors import Forbidden, NotFound
 from meetings.extensions import db
 from meetings.voting import export, proxies, service
@@ -25,28 +25,11 @@ from meetings.voting.schemas import AnnulIn, BallotAck, BallotIn, PollCreate, Po
 
 blp = Blueprint("voting", __name__, description="Polls, ballots, results and proxies")
 
-_ERROR_TEXT = {
-    403: "You may see this but not do it",
-    404: "No such object, or you may not see it",
-    409: "The poll's state does not allow it (code already_voted, poll_not_open, bad_state, ...)",
-}
-
 
 def _errors(*codes: int):
-    def decorate(view):
-        for code in codes:
-            view = blp.alt_response(code, schema=ErrorSchema, description=_ERROR_TEXT[code])(view)
-        return view
-
-    return decorate
-
-
-def _meeting(meeting_id: int, user: User) -> Meeting:
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or not permissions.can_view(meeting, user):
-        raise NotFound("No such meeting.")
-    return meeting
-
+    return error_responses(blp, *codes, descriptions={
+        403: "You may see this but not do it",
+        409: "The poll's state does not allow it (code already_voted, poll_not_open, bad_state, ...)"})
 
 def _poll(poll_id: int, user: User) -> tuple[Poll, Meeting]:
     poll = db.session.get(Poll, poll_id)
@@ -70,7 +53,7 @@ def _require_run(meeting: Meeting, user: User) -> None:
 def create_poll(data, meeting_id: int):
     """Create a draft poll (chair or secretariat)."""
     user = require_user()
-    meeting = _meeting(meeting_id, user)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     _require_run(meeting, user)
     poll = service.create_poll(db.session, meeting, user, data)
     db.session.commit()
@@ -83,7 +66,7 @@ def create_poll(data, meeting_id: int):
 def list_polls(meeting_id: int):
     """The meeting's polls as the caller may see them (drafts only for those who run it)."""
     user = require_user()
-    meeting = _meeting(meeting_id, user)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     polls = db.session.execute(select(Poll).where(Poll.meeting_id == meeting.id).order_by(Poll.id)).scalars().all()
     if any(service.close_if_expired(db.session, p) for p in polls):
         db.session.commit()
@@ -199,7 +182,7 @@ def results_csv(poll_id: int):
 def list_proxies(meeting_id: int):
     """All proxies for those who run the meeting; one's own (given or held) for others."""
     user = require_user()
-    meeting = _meeting(meeting_id, user)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     only = None if permissions.can_run(meeting, user) else user.id
     return [proxies.proxy_dict(p) for p in proxies.list_proxies(db.session, meeting.id, only_for_user=only)]
 
@@ -211,7 +194,7 @@ def list_proxies(meeting_id: int):
 def create_proxy(data, meeting_id: int):
     """A member authorizes another to vote for them (the secretariat may record it for a member)."""
     user = require_user()
-    meeting = _meeting(meeting_id, user)
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)
     grantor = data.get("grantor_id", user.id)
     if grantor != user.id and not permissions.can_run(meeting, user):
         raise Forbidden("Only the member or the secretariat can give a member's proxy.")
