@@ -68,9 +68,32 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
             conn.exec_driver_sql("BEGIN")
+            # Remembered so end_read_only_transaction can tell whether this transaction wrote.
+            conn.info["changes_at_begin"] = conn.connection.driver_connection.total_changes
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 db = Database()
+
+
+def end_read_only_transaction(session) -> None:
+    """Before a long wait (a PDF check in a child process), end the session's
+    transaction on SQLite if it has written nothing yet.
+
+    SQLite (WAL) cannot turn a read transaction into a write transaction once
+    another connection or greenlet has committed since it began ("database is
+    locked"); ending the read-only transaction lets the writes after the wait
+    start from a fresh snapshot. Loaded objects stay usable (expire_on_commit
+    is off). Elsewhere, and once the transaction has written, nothing changes.
+    """
+    if isinstance(session, scoped_session):
+        session = session()  # the proxy lacks in_transaction()
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return
+    conn = session.connection()
+    raw = conn.connection.driver_connection
+    if raw.total_changes == conn.info.get("changes_at_begin", -1) and not (session.new or session.dirty
+                                                                         or session.deleted):
+        session.commit()

@@ -12,7 +12,6 @@ import uuid
 import pytest
 import socketio
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
 from meetings.agenda.models import Meeting
 from meetings.annotations.models import Annotation
@@ -38,24 +37,14 @@ def server(tmp_path_factory, database_url, storage):
 def _world_with_doc(server, database_url, storage):
     w = make_world(database_url)
     w.url = server.url
-    for attempt in range(3):
-        try:
-            with db_session(database_url) as s:
-                meeting = s.get(Meeting, w.meeting_id)
-                doc = add_document(s, meeting, pdf_with_lines(PAGE_TEXTS), title="Tờ trình",
-                                   filename="to-trinh.pdf", uploaded_by_id=w.user_ids["secretary"],
-                                   published=True, storage_path=storage)
-                s.info.pop(eventlog._PENDING, None)  # this test process has no socket server to announce it
-                s.commit()
-                w.document_id = doc.id
-            return w
-        except OperationalError as err:
-            # SQLite: this transaction read before the PDF check and writes after it; when the
-            # server commits in between (presence rows of the previous test's disconnects), the
-            # upgrade to a write is refused ("database is locked"). A fresh transaction succeeds.
-            if "locked" not in str(err) or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    with db_session(database_url) as s:
+        meeting = s.get(Meeting, w.meeting_id)
+        doc = add_document(s, meeting, pdf_with_lines(PAGE_TEXTS), title="Tờ trình", filename="to-trinh.pdf",
+                           uploaded_by_id=w.user_ids["secretary"], published=True, storage_path=storage)
+        s.info.pop(eventlog._PENDING, None)  # this test process has no socket server to announce it
+        s.commit()
+        w.document_id = doc.id
+    return w
 
 
 @pytest.fixture

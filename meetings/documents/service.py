@@ -21,6 +21,7 @@ from meetings.accounts.models import User
 from meetings.agenda import permissions
 from meetings.agenda.models import CONFIDENTIALITY, AgendaItem, Meeting
 from meetings.audit import service as audit
+from meetings.db import end_read_only_transaction
 from meetings.documents import storage
 from meetings.documents.intake import REFUSALS, IntakeLimits, Verdict, check_pdf, quick_check
 from meetings.documents.models import Document
@@ -58,6 +59,8 @@ def ingest(source: BinaryIO | bytes | Path, storage_path: str | Path, limits: In
     blob this call created is removed again if that session rolls back and no
     row refers to it (see ``_drop_orphan_blobs``).
     """
+    if session is not None:
+        end_read_only_transaction(session)  # the check below waits on a child process
     try:
         staged = storage.stage(source, storage_path, limits.max_bytes)
     except storage.UploadTooLarge:
