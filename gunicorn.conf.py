@@ -46,6 +46,6 @@ if not control_socket:
 
 def post_worker_init(worker):
     """Let agenda PDFs go out through the kernel's sendfile (meetings/serving.py)."""
-    from meetings.serving import use_kernel_sendfile
+    from meetings.core.serving import use_kernel_sendfile
 
     use_kernel_sendfile()

@@ -46,10 +46,10 @@ def add_document(url: str, meeting_id: int, storage: Path) -> int:
     """One published PDF in the bench meeting, through the documents domain's intake."""
     from sqlalchemy.orm import Session
 
-    from meetings.agenda.models import Meeting
-    from meetings.db import make_engine
+    from meetings.bodies.models import Meeting
+    from meetings.core.db import make_engine
     from meetings.documents.service import add_document as add
-    from meetings.live import eventlog
+    from meetings.platform.realtime import eventlog
     from tests.annotation_helpers import PAGE_TEXTS, pdf_with_lines
 
     engine = make_engine(url)

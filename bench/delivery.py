@@ -215,11 +215,11 @@ def add_big_document(url: str, meeting_id: int, storage: Path, pdf: Path) -> tup
     """The PDF as a published document of the meeting (the documents domain's own intake); (id, blob path)."""
     from sqlalchemy.orm import Session
 
-    from meetings.agenda.models import Meeting
-    from meetings.db import make_engine
+    from meetings.bodies.models import Meeting
+    from meetings.core.db import make_engine
     from meetings.documents import storage as blobs
     from meetings.documents.service import add_document
-    from meetings.live import eventlog
+    from meetings.platform.realtime import eventlog
 
     engine = make_engine(url)
     try:

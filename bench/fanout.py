@@ -44,9 +44,9 @@ def make_world(url: str, n: int) -> dict:
 
     from meetings.accounts.models import User
     from meetings.accounts.service import issue_token
-    from meetings.agenda.models import Body, Meeting, Participant
-    from meetings.db import make_engine, utcnow
-    from meetings.migrate import upgrade
+    from meetings.bodies.models import Body, Meeting, Participant
+    from meetings.core.db import make_engine, utcnow
+    from meetings.core.migrate import upgrade
 
     upgrade(url)
     engine = make_engine(url)

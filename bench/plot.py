@@ -19,7 +19,7 @@ COLOURS = [(200, 30, 30), (30, 90, 200), (20, 140, 60), (150, 60, 170), (220, 13
 
 def _font(size: int) -> ImageFont.ImageFont:
     try:
-        from meetings.fonts import font_path
+        from meetings.core.fonts import font_path
 
         return ImageFont.truetype(str(font_path()), size)
     except Exception:  # no project font here: Pillow's own bitmap font still draws digits and Latin

@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import write_json  # noqa: E402
+from meetings.core.fonts import font_path  # noqa: E402
 from meetings.documents import service  # noqa: E402
 from meetings.documents.intake import IntakeLimits, check_pdf  # noqa: E402
 from meetings.documents.watermark import MARKINGS, stamp  # noqa: E402
-from meetings.fonts import font_path  # noqa: E402
 from tests import pdfs  # noqa: E402
 
 

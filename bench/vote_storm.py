@@ -129,8 +129,8 @@ def chair_without_vote(db_url: str, meeting_id: int) -> None:
     from sqlalchemy import update
     from sqlalchemy.orm import Session
 
-    from meetings.agenda.models import Participant
-    from meetings.db import make_engine
+    from meetings.bodies.models import Participant
+    from meetings.core.db import make_engine
 
     engine = make_engine(db_url)
     with Session(engine) as s:
@@ -144,7 +144,7 @@ def stored(db_url: str, poll_id: int) -> dict:
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
-    from meetings.db import make_engine
+    from meetings.core.db import make_engine
     from meetings.voting.models import BallotCast, Poll, PollTally
 
     engine = make_engine(db_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from meetings.extensions import db
+from meetings.core.extensions import db
 
 
 def init_cli(app: Flask) -> None:
@@ -16,7 +16,7 @@ def init_cli(app: Flask) -> None:
     @click.option("--revision", default="heads", show_default=True)
     def db_upgrade(revision: str):
         """Apply every migration (all domain branches) to DATABASE_URL."""
-        from meetings.migrate import upgrade
+        from meetings.core.migrate import upgrade
 
         upgrade(current_app.config["DATABASE_URL"], revision)
         click.echo("database is up to date")
@@ -31,7 +31,7 @@ def init_cli(app: Flask) -> None:
     def create_user(username, full_name, email, global_role, password):
         """Create a user account."""
         from meetings.accounts.service import create_user as create
-        from meetings.errors import DomainError
+        from meetings.core.errors import DomainError
 
         try:
             user = create(db.session, username, password, full_name, email=email, global_role=global_role)
@@ -51,7 +51,7 @@ def init_cli(app: Flask) -> None:
     @audit_group.command("verify")
     def audit_verify():
         """Check the audit chain; exit 1 if an entry was changed, inserted or deleted."""
-        from meetings.audit.service import verify_chain
+        from meetings.platform.audit.service import verify_chain
 
         problems = verify_chain(db.session)
         if not problems:

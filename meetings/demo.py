@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
 from meetings.accounts.service import create_user
-from meetings.agenda.models import AgendaItem, Body, BodyMember, Meeting, Participant
-from meetings.audit import service as audit
+from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant
 from meetings.demo_docs import DemoDocument, compose
 from meetings.documents.models import Document
+from meetings.platform.audit import service as audit
 
 PASSWORD = "demo"
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -19,7 +19,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from meetings.fonts import SERIF, SERIF_BOLD, register_fonts
+from meetings.core.fonts import SERIF, SERIF_BOLD, register_fonts
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """Imports every domain's models so the metadata is complete (for Alembic and tests)."""
 from meetings.accounts.models import ApiToken, User  # noqa: F401
-from meetings.agenda.models import AgendaItem, Body, BodyMember, Meeting, Participant  # noqa: F401
 from meetings.annotations import models as _annotations  # noqa: F401,E402
-from meetings.audit.models import AuditEntry  # noqa: F401
-from meetings.db import Base  # noqa: F401
+from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant  # noqa: F401
+from meetings.core.db import Base  # noqa: F401
 from meetings.documents.models import Document  # noqa: F401
-from meetings.live.models import Attendance, LiveState, MeetingEvent, Presence, SpeakerRequest  # noqa: F401
+from meetings.live.models import Attendance, LiveState, Presence, SpeakerRequest  # noqa: F401
 from meetings.minutes import models as _minutes  # noqa: F401,E402
+from meetings.platform.audit.models import AuditEntry  # noqa: F401
 from meetings.voting import models as _voting  # noqa: F401,E402

@@ -1,7 +1,7 @@
-"""Alembic environment: the URL comes from meetings.migrate (never from a file)."""
+"""Alembic environment: the URL comes from meetings.core.migrate (never from a file)."""
 from alembic import context
 
-from meetings.db import make_engine
+from meetings.core.db import make_engine
 from meetings.models import Base
 
 config = context.config

@@ -7,7 +7,7 @@ import uuid
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from meetings.fonts import register_fonts
+from meetings.core.fonts import register_fonts
 
 PAGE_TEXTS = [
     ["Dự thảo nghị quyết về kế hoạch phát triển kinh tế năm 2027", "Điều 1. Mục tiêu tăng trưởng bền vững"],

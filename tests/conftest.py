@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from meetings import create_app
-from meetings.extensions import db
-from meetings.migrate import upgrade
+from meetings.core.extensions import db
+from meetings.core.migrate import upgrade
 from meetings.models import Base
 from tests import factories
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from meetings.accounts.models import User
 from meetings.accounts.service import create_user, issue_token
-from meetings.agenda.models import AgendaItem, Body, BodyMember, Meeting, Participant
-from meetings.db import utcnow
+from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant
+from meetings.core.db import utcnow
 
 PASSWORD = "secret-pass"
 
@@ -75,7 +75,7 @@ class TokenClients:
 
     def token(self, name: str) -> str:
         if name not in self._tokens:
-            from meetings.extensions import db
+            from meetings.core.extensions import db
 
             clear, _ = issue_token(db.session, self.world.users[name], 1)
             db.session.commit()

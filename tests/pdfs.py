@@ -1,7 +1,7 @@
 """Builders of good and bad PDFs for the document tests and the bench.
 
 Good files come from ReportLab (Vietnamese text in DejaVu Serif through
-meetings.fonts) and pypdf; hostile ones (bombs, cyclic trees) are written
+meetings.core.fonts) and pypdf; hostile ones (bombs, cyclic trees) are written
 byte by byte so they are exactly as bad as intended.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import zlib
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from meetings.fonts import register_fonts
+from meetings.core.fonts import register_fonts
 
 VI_TEXT = "Dự thảo nghị quyết về kế hoạch phát triển kinh tế – xã hội năm 2027"
 

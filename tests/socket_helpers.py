@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
 from meetings.accounts.service import issue_token
-from meetings.agenda.models import AgendaItem, Body, BodyMember, Meeting, Participant
-from meetings.db import make_engine, utcnow
+from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant
+from meetings.core.db import make_engine, utcnow
 from tests.live_server import ServerHandle, start_server
 
 WAIT_SECONDS = 15  # a deadline for things that must happen, not a measurement

@@ -34,8 +34,8 @@ def test_expired_token_is_refused(client, world):
     from datetime import timedelta
 
     from meetings.accounts.service import issue_token
-    from meetings.db import utcnow
-    from meetings.extensions import db
+    from meetings.core.db import utcnow
+    from meetings.core.extensions import db
 
     clear, row = issue_token(db.session, world.delegate, 1)
     row.expires_at = utcnow() - timedelta(minutes=1)

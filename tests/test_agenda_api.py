@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from meetings.agenda import permissions, service
-from meetings.agenda.models import AgendaItem, Body, Meeting, Participant
-from meetings.audit.models import AuditEntry
-from meetings.audit.service import verify_chain
-from meetings.db import utcnow
-from meetings.extensions import db
-from meetings.live.models import MeetingEvent
+from meetings.bodies import permissions, service
+from meetings.bodies.models import AgendaItem, Body, Meeting, Participant
+from meetings.core.db import utcnow
+from meetings.core.extensions import db
+from meetings.platform.audit.models import AuditEntry
+from meetings.platform.audit.service import verify_chain
+from meetings.platform.realtime.models import MeetingEvent
 from tests.factories import ROLES, build_draft_meeting
 
 

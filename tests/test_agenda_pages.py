@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from meetings.agenda.models import AgendaItem, Body, Meeting
-from meetings.config import PROJECT_ROOT
-from meetings.db import utcnow
+from meetings.bodies.models import AgendaItem, Body, Meeting
+from meetings.core.config import PROJECT_ROOT
+from meetings.core.db import utcnow
+from meetings.core.extensions import db
 from meetings.documents.models import Document
-from meetings.extensions import db
 from tests.factories import PASSWORD, build_draft_meeting
 
 XSS = "<script>alert(1)</script>"

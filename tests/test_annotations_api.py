@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from meetings.annotations import rules
 from meetings.annotations.models import Annotation
-from meetings.audit.models import AuditEntry
-from meetings.extensions import db
-from meetings.live.models import MeetingEvent
+from meetings.core.extensions import db
+from meetings.platform.audit.models import AuditEntry
+from meetings.platform.realtime.models import MeetingEvent
 from tests.annotation_helpers import add_doc, arrow, highlight, ink, note, rect
 
 API = "/api/v1"

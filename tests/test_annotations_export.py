@@ -9,9 +9,9 @@ import pytest
 from pypdf import PdfReader
 
 from meetings.annotations import carryover, export
+from meetings.core.errors import Invalid
+from meetings.core.extensions import db
 from meetings.documents.models import Document
-from meetings.errors import Invalid
-from meetings.extensions import db
 from tests.annotation_helpers import PAGE_TEXTS, add_doc, arrow, highlight, ink, note, pdf_with_lines, rect
 
 API = "/api/v1"
@@ -202,7 +202,7 @@ def test_carry_over_to_a_new_version(app, as_user, world, doc):
     # The shared highlight's move was announced to the meeting; the private ones were not.
     from sqlalchemy import select
 
-    from meetings.live.models import MeetingEvent
+    from meetings.platform.realtime.models import MeetingEvent
 
     moved = db.session.execute(select(MeetingEvent).where(MeetingEvent.type == "annotation.moved")).scalars().all()
     assert [e.data["annotation"]["id"] for e in moved] == [kept["id"]]

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from meetings.annotations import rules
-from meetings.errors import Invalid
+from meetings.core.errors import Invalid
 
 
 def test_geometry_is_normalised():

@@ -13,10 +13,10 @@ import pytest
 import socketio
 from sqlalchemy import func, select
 
-from meetings.agenda.models import Meeting
 from meetings.annotations.models import Annotation
+from meetings.bodies.models import Meeting
 from meetings.documents.service import add_document
-from meetings.live import eventlog
+from meetings.platform.realtime import eventlog
 from tests.annotation_helpers import PAGE_TEXTS, arrow, ink, note, pdf_with_lines, rect
 from tests.socket_helpers import WAIT_SECONDS, SocketClient, db_session, make_world, start_socket_server
 

@@ -9,8 +9,8 @@ import zipfile
 import bagit
 import pytest
 
-from meetings.agenda.models import Meeting
-from meetings.extensions import db
+from meetings.bodies.models import Meeting
+from meetings.core.extensions import db
 from meetings.minutes.signers import issue_key
 from tests.minutes_support import CA_PASS, CHAIR_PASS, SECRETARY_PASS, pdftotext, pki  # noqa: F401
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select, update
 
-from meetings.audit import service as audit
-from meetings.audit.models import AuditEntry
-from meetings.db import utcnow
-from meetings.extensions import db
+from meetings.core.db import utcnow
+from meetings.core.extensions import db
+from meetings.platform.audit import service as audit
+from meetings.platform.audit.models import AuditEntry
 
 
 @pytest.fixture

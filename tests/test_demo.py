@@ -9,14 +9,14 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from meetings.accounts.models import User
-from meetings.agenda.models import AgendaItem, Body, BodyMember, Meeting, Participant
-from meetings.audit.models import AuditEntry
-from meetings.audit.service import verify_chain
+from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant
+from meetings.core.extensions import db
 from meetings.demo import AGENDA, BODY_NAME, DELEGATES, MEETING_TITLE, PASSWORD, PLACE, USERNAMES, load_demo
 from meetings.documents.models import Document
 from meetings.documents.storage import blob_path
-from meetings.extensions import db
 from meetings.minutes.models import SignerKey
+from meetings.platform.audit.models import AuditEntry
+from meetings.platform.audit.service import verify_chain
 
 COUNTED = (User, Body, BodyMember, Meeting, Participant, AgendaItem, Document, AuditEntry, SignerKey)
 

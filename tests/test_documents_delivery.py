@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from meetings.core.extensions import db
 from meetings.documents import storage
-from meetings.extensions import db
 from tests import pdfs
 from tests.pdfs import upload
 

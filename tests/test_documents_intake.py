@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from meetings.audit.models import AuditEntry
+from meetings.core.extensions import db
 from meetings.documents import service
 from meetings.documents.intake import IntakeLimits, check_pdf
 from meetings.documents.models import Document
-from meetings.extensions import db
-from meetings.live.models import MeetingEvent
+from meetings.platform.audit.models import AuditEntry
+from meetings.platform.realtime.models import MeetingEvent
 from tests import pdfs
 from tests.pdfs import new_version, stored_files, upload
 
@@ -299,7 +299,7 @@ def test_missing_file_unknown_meeting_and_other_meetings_item(app, as_user, worl
 
 
 def _other_meeting_item(world) -> int:
-    from meetings.agenda.models import AgendaItem, Meeting
+    from meetings.bodies.models import AgendaItem, Meeting
 
     m = Meeting(body_id=world.body.id, title="Khác", starts_at=world.meeting.starts_at, status="scheduled")
     db.session.add(m)

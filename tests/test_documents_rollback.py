@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from meetings.core.extensions import db
 from meetings.documents import service, storage
-from meetings.extensions import db
 from tests import pdfs
 
 
@@ -52,7 +52,7 @@ def test_upload_succeeds_when_another_writer_commits_during_the_check(app, world
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    from meetings.agenda.models import Meeting
+    from meetings.bodies.models import Meeting
 
     if db.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL has no read-to-write upgrade to refuse")
@@ -68,8 +68,8 @@ def test_upload_succeeds_when_another_writer_commits_during_the_check(app, world
 
 
 def test_a_transaction_that_already_wrote_is_not_committed_early(app, world):
-    from meetings.agenda.models import Meeting
-    from meetings.db import end_read_only_transaction
+    from meetings.bodies.models import Meeting
+    from meetings.core.db import end_read_only_transaction
 
     meeting = db.session.get(Meeting, world.meeting.id)
     meeting.place = "Phòng chưa lưu"

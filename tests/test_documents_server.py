@@ -9,7 +9,7 @@ import requests
 from sqlalchemy.orm import Session
 
 from meetings.accounts.service import issue_token
-from meetings.db import make_engine
+from meetings.core.db import make_engine
 from tests import factories, pdfs
 from tests.live_server import start_server
 

@@ -14,9 +14,10 @@ import urllib.request
 import pytest
 from sqlalchemy import func, select
 
-from meetings.agenda.models import Participant
-from meetings.audit.models import AuditEntry
-from meetings.live.models import LiveState, MeetingEvent
+from meetings.bodies.models import Participant
+from meetings.live.models import LiveState
+from meetings.platform.audit.models import AuditEntry
+from meetings.platform.realtime.models import MeetingEvent
 from tests.socket_helpers import SocketClient, db_session, make_world, start_socket_server
 
 

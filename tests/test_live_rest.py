@@ -1,7 +1,7 @@
 """REST views of the live room's state (the same data the socket gives)."""
 from __future__ import annotations
 
-from meetings.extensions import db
+from meetings.core.extensions import db
 from meetings.live import service, speakers
 
 

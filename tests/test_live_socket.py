@@ -5,9 +5,10 @@ import pytest
 import socketio
 from sqlalchemy import func, select
 
-from meetings.agenda.models import AgendaItem, Meeting
-from meetings.audit.models import AuditEntry
-from meetings.live.models import Attendance, LiveState, MeetingEvent, SpeakerRequest
+from meetings.bodies.models import AgendaItem, Meeting
+from meetings.live.models import Attendance, LiveState, SpeakerRequest
+from meetings.platform.audit.models import AuditEntry
+from meetings.platform.realtime.models import MeetingEvent
 from tests.socket_helpers import SocketClient, connect, db_session, make_world, start_socket_server, wait_until
 
 CATCHUP_LIMIT = 60

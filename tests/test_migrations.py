@@ -14,8 +14,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
-from meetings.db import make_engine
-from meetings.migrate import alembic_config, downgrade, upgrade
+from meetings.core.db import make_engine
+from meetings.core.migrate import alembic_config, downgrade, upgrade
 from meetings.models import Base
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from meetings.extensions import db
+from meetings.core.extensions import db
 from meetings.minutes import signing
 from meetings.minutes.compose import compose
 from meetings.minutes.models import SignerKey

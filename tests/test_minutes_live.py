@@ -9,7 +9,7 @@ import requests
 from sqlalchemy import select
 
 from meetings.accounts.models import User
-from meetings.agenda.models import Meeting
+from meetings.bodies.models import Meeting
 from meetings.minutes.signers import issue_key
 from tests.minutes_support import CA_PASS, CHAIR_PASS, SECRETARY_PASS, pki  # noqa: F401
 from tests.socket_helpers import connect, db_session, make_world, start_socket_server

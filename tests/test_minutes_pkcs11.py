@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from meetings.errors import Invalid
+from meetings.core.errors import Invalid
 from meetings.minutes import keys, signing
 from meetings.minutes.compose import compose
 from meetings.minutes.verify import verify_pdf

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from meetings.errors import Conflict, Invalid
+from meetings.core.errors import Conflict, Invalid
 from meetings.minutes import keys, signing
 from meetings.minutes.compose import compose
 from meetings.minutes.verify import verify_pdf

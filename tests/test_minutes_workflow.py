@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from meetings.extensions import db
+from meetings.core.extensions import db
 from meetings.minutes import files
 from meetings.minutes.signers import issue_key
 from tests.minutes_support import (
@@ -33,7 +33,7 @@ def signers(app, world, pki):  # noqa: F811
 
 def _close_meeting(app, world, status="closed"):
     with app.app_context():
-        from meetings.agenda.models import Meeting
+        from meetings.bodies.models import Meeting
 
         db.session.get(Meeting, world.meeting.id).status = status
         db.session.commit()

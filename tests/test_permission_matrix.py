@@ -25,11 +25,11 @@ import pytest
 from sqlalchemy import func, select
 
 from meetings import create_app
-from meetings.agenda.models import Meeting, Participant
-from meetings.audit.models import AuditEntry
-from meetings.extensions import db
-from meetings.live.models import MeetingEvent
+from meetings.bodies.models import Meeting, Participant
+from meetings.core.extensions import db
 from meetings.models import Base
+from meetings.platform.audit.models import AuditEntry
+from meetings.platform.realtime.models import MeetingEvent
 from tests import factories
 from tests.annotation_helpers import add_doc, note, pdf_with_lines
 from tests.factories import PASSWORD, World, build_draft_meeting

@@ -65,7 +65,7 @@ def assert_security_headers(r) -> None:
 
 
 def _document_id(app, world) -> int:
-    from meetings.extensions import db
+    from meetings.core.extensions import db
     from tests.annotation_helpers import add_doc
 
     return add_doc(db.session, app, db.session.get(type(world.meeting), world.meeting.id), world.secretary).id

@@ -14,7 +14,7 @@ import pytest
 import requests
 import socketio
 
-from meetings.config import PROJECT_ROOT
+from meetings.core.config import PROJECT_ROOT
 from meetings.demo import AGENDA, MEETING_TITLE, PASSWORD
 from tests.live_server import start_server
 
@@ -194,7 +194,7 @@ def test_vendor_url_helper_pins_the_installed_version(app):
 
 
 def test_every_setting_is_documented():
-    from meetings.config import load_settings
+    from meetings.core.config import load_settings
 
     doc = (PROJECT_ROOT / "docs" / "configuration.md").read_text("utf-8")
     missing = [name for name in load_settings() if f"`{name}`" not in doc]

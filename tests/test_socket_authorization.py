@@ -21,7 +21,7 @@ import requests
 import socketio
 from sqlalchemy import func, select
 
-from meetings.agenda.models import Meeting
+from meetings.bodies.models import Meeting
 from meetings.models import Base
 from tests.annotation_helpers import note, pdf_with_lines
 from tests.socket_helpers import LiveWorld, SocketClient, db_session, make_world, start_socket_server
@@ -189,7 +189,7 @@ def ctx(server, database_url):
 
 
 def test_every_event_has_a_case(app):
-    from meetings.extensions import socketio as sio
+    from meetings.core.extensions import socketio as sio
 
     registered = set(sio.server.handlers["/"])
     missing = registered - set(CASES) - set(CONNECTION_HANDLERS)

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from meetings.db import utcnow
-from meetings.extensions import db
+from meetings.core.db import utcnow
+from meetings.core.extensions import db
 from meetings.live.models import Attendance
 from meetings.voting.models import BallotCast, Poll
 from tests.test_voting_support import new_poll, open_poll, option, start_meeting, state, vote
@@ -283,7 +283,7 @@ def test_elections_pick_up_to_k(as_user, running):
 
 def test_weighted_ballots(as_user, running):
     w = running
-    from meetings.agenda.models import Participant
+    from meetings.bodies.models import Participant
 
     p = db.session.query(Participant).filter_by(meeting_id=w.meeting.id, user_id=w.delegate.id).one()
     p.vote_weight = 5

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import Participant
-from meetings.errors import Conflict
-from meetings.extensions import db
+from meetings.bodies.models import Participant
+from meetings.core.errors import Conflict
+from meetings.core.extensions import db
 from meetings.voting.casting import cast_ballot
 from meetings.voting.models import BallotCast, PollTally
 from tests.test_voting_support import open_poll, option, start_meeting

@@ -1,7 +1,7 @@
 """Proxies (ủy quyền): who may give, hold, use and revoke them."""
 from __future__ import annotations
 
-from meetings.extensions import db
+from meetings.core.extensions import db
 from meetings.voting.models import BallotCast
 from tests.test_voting_support import open_poll, start_meeting, state, vote
 

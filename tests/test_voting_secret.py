@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from meetings.audit.models import AuditEntry
-from meetings.extensions import db
-from meetings.live.models import MeetingEvent
+from meetings.core.extensions import db
 from meetings.models import Base
+from meetings.platform.audit.models import AuditEntry
+from meetings.platform.realtime.models import MeetingEvent
 from meetings.voting.models import BallotCast, PollOption, PollTally
 from tests import factories
 from tests.conftest import _empty_all_tables

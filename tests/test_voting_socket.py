@@ -7,7 +7,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from meetings.audit.models import AuditEntry
+from meetings.platform.audit.models import AuditEntry
 from meetings.voting.models import BallotCast, PollTally
 from tests.socket_helpers import SocketClient, db_session, make_world, start_socket_server
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from meetings.agenda.models import Meeting
-from meetings.audit.models import AuditEntry
-from meetings.extensions import db
-from meetings.live.models import MeetingEvent
+from meetings.bodies.models import Meeting
+from meetings.core.extensions import db
+from meetings.platform.audit.models import AuditEntry
+from meetings.platform.realtime.models import MeetingEvent
 from meetings.voting.models import BallotCast, Poll, PollTally, Proxy
 
 

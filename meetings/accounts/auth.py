@@ -6,28 +6,12 @@ event asks the same question the same way.
 from __future__ import annotations
 
 from flask import Flask, redirect, request, session, url_for
-from flask_login import AnonymousUserMixin, current_user
 
 from meetings.accounts.models import User
 from meetings.accounts.service import user_for_token
-from meetings.errors import Unauthorized
-from meetings.extensions import csrf, db, login_manager
-
-
-def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
-
-
-def require_user() -> User:
-    """The authenticated user, or a 401 error."""
-    user = current_user._get_current_object()
-    if user is None or isinstance(user, AnonymousUserMixin) or not user.is_authenticated:
-        raise Unauthorized("Log in or send a bearer token.")
-    return user
+from meetings.core.extensions import csrf, db, login_manager
+from meetings.platform.http.caller import bearer_token
+from meetings.platform.http.errors import error_response, is_api_request
 
 
 def init_auth(app: Flask) -> None:
@@ -47,8 +31,6 @@ def init_auth(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def _unauthorized():
-        from meetings.api import error_response, is_api_request
-
         if is_api_request():
             return error_response(401, "unauthorized", "Log in or send a bearer token.")
         return redirect(url_for("accounts_pages.login", next=request.full_path))
@@ -56,8 +38,6 @@ def init_auth(app: Flask) -> None:
     @app.before_request
     def _csrf_for_cookie_sessions():
         # Bearer-token calls cannot be forged by another site; cookie calls can.
-        from meetings.api import is_api_request
-
         if not is_api_request() or request.method in ("GET", "HEAD", "OPTIONS"):
             return
         if request.routing_exception is not None or request.endpoint in _CSRF_FREE_ENDPOINTS:

@@ -7,7 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from meetings.db import Base, utcnow
+from meetings.core.db import Base, utcnow
 
 GLOBAL_ROLES = ("admin", "archivist")
 

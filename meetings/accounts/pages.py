@@ -7,8 +7,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import login_user, logout_user
 
 from meetings.accounts.service import authenticate
-from meetings.audit import service as audit
-from meetings.extensions import db, limiter
+from meetings.core.extensions import db, limiter
+from meetings.platform.audit import service as audit
 
 bp = Blueprint("accounts_pages", __name__)
 

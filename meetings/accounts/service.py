@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import GLOBAL_ROLES, ApiToken, User
-from meetings.audit import service as audit
-from meetings.db import utcnow
-from meetings.errors import Conflict, Invalid
+from meetings.core.db import utcnow
+from meetings.core.errors import Conflict, Invalid
+from meetings.platform.audit import service as audit
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown user as slow as a real one.

@@ -6,13 +6,13 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from meetings.accounts import service
-from meetings.accounts.auth import bearer_token, require_user
 from meetings.accounts.models import User
 from meetings.accounts.schemas import TokenRequest, TokenResponse, UserCreate, UserOut, UserUpdate
-from meetings.api.schemas import error_responses
-from meetings.audit import service as audit
-from meetings.errors import Forbidden, NotFound, Unauthorized
-from meetings.extensions import db, limiter
+from meetings.core.errors import Forbidden, NotFound, Unauthorized
+from meetings.core.extensions import db, limiter
+from meetings.platform.audit import service as audit
+from meetings.platform.http.caller import bearer_token, require_user
+from meetings.platform.http.schemas import error_responses
 
 blp = Blueprint("accounts", __name__, description="Authentication and users")
 

@@ -22,10 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.annotations.models import Annotation
-from meetings.audit.service import record
-from meetings.db import utcnow
+from meetings.core.db import utcnow
+from meetings.core.errors import DomainError
 from meetings.documents.models import Document
-from meetings.errors import DomainError
+from meetings.platform.audit.service import record
 
 
 @dataclass

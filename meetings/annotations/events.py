@@ -10,8 +10,8 @@ from __future__ import annotations
 from meetings.accounts.models import User
 from meetings.annotations import service
 from meetings.annotations.schemas import SocketCreate, SocketDelete, SocketUpdate
-from meetings.extensions import db
-from meetings.live.gateway import socket_event
+from meetings.core.extensions import db
+from meetings.platform.realtime.gateway import socket_event
 
 
 @socket_event("annotation.create", SocketCreate)

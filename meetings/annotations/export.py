@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 def document_file(document: Any, config: Any) -> Path:
     """Where the document's bytes live (the documents domain's content-addressed blob)."""
+    from meetings.core.errors import NotFound
     from meetings.documents.storage import blob_path
-    from meetings.errors import NotFound
 
     path = blob_path(config["STORAGE_PATH"], document.sha256)
     if not path.is_file():
@@ -67,8 +67,8 @@ def download_name(document: Any) -> str:
 def _run_child(task: str, payload: dict, config: Any) -> dict:
     seconds = int(config.get("PDF_CHECK_SECONDS", 60))
     payload = {**payload, "cpu_seconds": seconds, "memory_mb": int(config.get("PDF_CHECK_MEMORY_MB", 1024))}
-    from meetings.config import PROJECT_ROOT
-    from meetings.errors import Invalid, Unavailable
+    from meetings.core.config import PROJECT_ROOT
+    from meetings.core.errors import Invalid, Unavailable
 
     try:
         proc = subprocess.run([sys.executable, "-m", "meetings.annotations.export", task],

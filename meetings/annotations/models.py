@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from meetings.db import Base, utcnow
+from meetings.core.db import Base, utcnow
 
 KINDS = ("ink", "highlight", "note", "rect", "arrow")
 VISIBILITIES = ("private", "meeting", "participants", "presenter")

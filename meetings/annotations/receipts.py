@@ -15,9 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import Meeting
 from meetings.annotations.models import DocumentView
-from meetings.db import utcnow
+from meetings.bodies.models import Meeting
+from meetings.core.db import utcnow
 from meetings.documents.models import Document
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Geometry is PDF user space of one page (points, the page's own origin and
 rotation), so the same numbers hold at every zoom and on every screen.
 Functions here touch no database; each returns a normalised copy or raises
-:class:`meetings.errors.Invalid` with a message a client can show.
+:class:`meetings.core.errors.Invalid` with a message a client can show.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from meetings.errors import Invalid
+from meetings.core.errors import Invalid
 
 # Caps: generous for real pen work, small enough that one client cannot bloat a document.
 MAX_POINTS_PER_STROKE = 4000

@@ -21,16 +21,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import AgendaItem, Meeting, Participant
-from meetings.agenda.permissions import can_run, can_view, can_view_document, participant_of
 from meetings.annotations import rules
 from meetings.annotations.models import VISIBILITIES, Annotation, AnnotationClock
 from meetings.annotations.receipts import read_receipts, record_document_view  # noqa: F401  (public API)
-from meetings.audit.service import record
-from meetings.db import utcnow
+from meetings.bodies.models import AgendaItem, Meeting, Participant
+from meetings.bodies.permissions import can_run, can_view, can_view_document, participant_of
+from meetings.core.db import utcnow
+from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.documents.models import Document
-from meetings.errors import Conflict, Forbidden, Invalid, NotFound
-from meetings.live import eventlog
+from meetings.platform.audit.service import record
+from meetings.platform.realtime import eventlog
 
 EDITABLE = ("page", "visibility", "shared_with", "color", "geometry", "anchor", "text", "target_id")
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify
 from flask_smorest import Blueprint
 
-from meetings.accounts.auth import require_user
-from meetings.agenda.permissions import can_run, visible_meeting
 from meetings.annotations import export, service, webannotation
 from meetings.annotations.schemas import (
     AnnotationCreate,
@@ -17,9 +15,11 @@ from meetings.annotations.schemas import (
     ExportArgs,
     ListArgs,
 )
-from meetings.api.schemas import error_responses
-from meetings.errors import Forbidden
-from meetings.extensions import db
+from meetings.bodies.permissions import can_run, visible_meeting
+from meetings.core.errors import Forbidden
+from meetings.core.extensions import db
+from meetings.platform.http.caller import require_user
+from meetings.platform.http.schemas import error_responses
 
 blp = Blueprint("annotations", __name__, description="Annotations on documents; read receipts")
 

@@ -9,33 +9,17 @@ import errno
 import logging
 
 from apispec import BasePlugin
-from flask import Flask, jsonify, request
+from flask import Flask, request
 from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
-from meetings.api.schemas import ErrorSchema
-from meetings.errors import DomainError
+from meetings.core.errors import DomainError
+from meetings.platform.http.errors import API_PREFIX, error_response, is_api_request
+from meetings.platform.http.schemas import ErrorSchema
 
-API_PREFIX = "/api/v1"
 log = logging.getLogger(__name__)
-
-
-def is_api_request() -> bool:
-    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
-
-
-def error_response(status: int, code: str, message: str, details=None, headers=None):
-    body = {"code": code, "message": message}
-    if details is not None:
-        body["details"] = details
-    resp = jsonify({"error": body})
-    resp.status_code = status
-    for k, v in (headers or {}).items():
-        resp.headers[k] = v
-    return resp
-
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -149,11 +133,11 @@ def init_api(app: Flask) -> None:
     api.spec.options["security"] = [{"bearerAuth": []}, {"sessionCookie": []}]
 
     from meetings.accounts.views import blp as accounts_blp
-    from meetings.agenda.views import blp as agenda_blp
     from meetings.annotations.views import blp as annotations_blp
     from meetings.archive.views import blp as archive_blp
+    from meetings.bodies.views import blp as agenda_blp
+    from meetings.core.extensions import csrf
     from meetings.documents.views import blp as documents_blp
-    from meetings.extensions import csrf
     from meetings.live.views import blp as live_blp
     from meetings.minutes.views import blp as minutes_blp
     from meetings.voting.views import blp as voting_blp

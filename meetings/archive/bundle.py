@@ -27,13 +27,13 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meetings.agenda.models import Meeting
-from meetings.audit.models import AuditEntry
-from meetings.audit.service import verify_chain
-from meetings.db import utcnow
+from meetings.bodies.models import Meeting
+from meetings.core.db import utcnow
 from meetings.documents.models import Document
 from meetings.minutes import files
 from meetings.minutes.models import Minutes
+from meetings.platform.audit.models import AuditEntry
+from meetings.platform.audit.service import verify_chain
 
 
 def _json_default(value: Any) -> Any:

@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import Body, Meeting, Participant
+from meetings.bodies.models import Body, Meeting, Participant
 from meetings.minutes.models import Minutes
 
 MAX_PER_PAGE = 100

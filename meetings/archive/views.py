@@ -8,15 +8,15 @@ from flask import current_app, send_file
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from meetings.accounts.auth import require_user
-from meetings.agenda.models import Meeting
-from meetings.agenda.permissions import can_prepare, can_view
-from meetings.api.schemas import UtcDateTime, error_responses
 from meetings.archive.bundle import write_bundle
 from meetings.archive.search import MAX_PER_PAGE, ArchiveQuery, search
-from meetings.audit import service as audit
-from meetings.errors import Forbidden, Invalid, NotFound
-from meetings.extensions import db
+from meetings.bodies.models import Meeting
+from meetings.bodies.permissions import can_prepare, can_view
+from meetings.core.errors import Forbidden, Invalid, NotFound
+from meetings.core.extensions import db
+from meetings.platform.audit import service as audit
+from meetings.platform.http.caller import require_user
+from meetings.platform.http.schemas import UtcDateTime, error_responses
 
 blp = Blueprint("archive", __name__, description="Archive: search minutes, archival packages")
 

@@ -16,10 +16,10 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import parse_range_header
 
 from meetings.accounts.models import User
+from meetings.core.errors import Unavailable
 from meetings.documents import storage
 from meetings.documents.models import Document
 from meetings.documents.watermark import MARKINGS, WatermarkFailed, stamp
-from meetings.errors import Unavailable
 
 # Tablets may keep a copy (the offline briefcase) but must ask again before using it,
 # so a withdrawn document or a revoked participant is noticed; shared caches never store it.
@@ -88,7 +88,7 @@ def send(doc: Document, viewer: User, *, root: str | Path, font_path: Path, seco
         resp = send_file(path, mimetype="application/pdf", conditional=True, etag=etag,
                          download_name=doc.filename, as_attachment=False, max_age=None)
     except RequestedRangeNotSatisfiable:
-        from meetings.api import error_response
+        from meetings.platform.http.errors import error_response
 
         return error_response(416, "range_not_satisfiable", "The requested byte range is outside the file.",
                               headers={"Content-Range": f"bytes */{path.stat().st_size}"})

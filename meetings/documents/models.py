@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from meetings.db import Base, utcnow
+from meetings.core.db import Base, utcnow
 
 
 class Document(Base):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import marshmallow as ma
 from marshmallow import validate
 
-from meetings.agenda.models import CONFIDENTIALITY
+from meetings.bodies.models import CONFIDENTIALITY
 
 # Ids are PostgreSQL INTEGERs: a larger number is refused (422), not looked up (a 500, found by tests/fuzz).
 _ID_RANGE = validate.Range(min=1, max=2**31 - 1)

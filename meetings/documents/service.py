@@ -18,15 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda import permissions
-from meetings.agenda.models import CONFIDENTIALITY, AgendaItem, Meeting
-from meetings.audit import service as audit
-from meetings.db import end_read_only_transaction
+from meetings.bodies import permissions
+from meetings.bodies.models import CONFIDENTIALITY, AgendaItem, Meeting
+from meetings.core.db import end_read_only_transaction
+from meetings.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from meetings.documents import storage
 from meetings.documents.intake import REFUSALS, IntakeLimits, Verdict, check_pdf, quick_check
 from meetings.documents.models import Document
-from meetings.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from meetings.live import eventlog
+from meetings.platform.audit import service as audit
+from meetings.platform.realtime import eventlog
 
 MAX_TITLE = 500
 MAX_FILENAME = 300
@@ -46,7 +46,7 @@ def default_limits() -> IntakeLimits:
 
     if has_app_context():
         return IntakeLimits.from_config(current_app.config)
-    from meetings.config import load_settings
+    from meetings.core.config import load_settings
 
     return IntakeLimits.from_config(load_settings())
 

@@ -1,7 +1,7 @@
 """REST: document intake, listing, editing, versions and delivery.
 
 Thin views: find the caller, load the object, check permission with
-meetings.agenda.permissions, call the service, commit, shape the answer. A
+meetings.bodies.permissions, call the service, commit, shape the answer. A
 caller who may not see a document (another meeting's, or unpublished) gets
 404 so ids do not leak; one who sees it but may not change it gets 403.
 """
@@ -13,17 +13,17 @@ from flask_smorest import Blueprint
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from meetings.accounts.auth import require_user
 from meetings.accounts.models import User
-from meetings.agenda import permissions
-from meetings.agenda.models import Meeting
 from meetings.annotations import carryover, receipts
-from meetings.api.schemas import error_responses
+from meetings.bodies import permissions
+from meetings.bodies.models import Meeting
+from meetings.core.errors import Forbidden, Invalid, NotFound
+from meetings.core.extensions import db
 from meetings.documents import delivery, service
 from meetings.documents.models import Document
 from meetings.documents.schemas import DocumentOut, DocumentPatch, ListQuery, UploadForm, VersionForm
-from meetings.errors import Forbidden, Invalid, NotFound
-from meetings.extensions import db
+from meetings.platform.http.caller import require_user
+from meetings.platform.http.schemas import error_responses
 
 blp = Blueprint("documents", __name__, description="Agenda documents: intake, versions, delivery")
 
@@ -31,7 +31,7 @@ blp = Blueprint("documents", __name__, description="Agenda documents: intake, ve
 @blp.errorhandler(RequestEntityTooLarge)
 def _too_large(_err):
     # Raised by Werkzeug while reading a body over MAX_CONTENT_LENGTH (from MAX_UPLOAD_MB).
-    from meetings.api import error_response
+    from meetings.platform.http.errors import error_response
 
     return error_response(413, "too_large", service._too_large_message(current_app.config["MAX_CONTENT_LENGTH"]))
 
@@ -180,7 +180,7 @@ def file(document_id: int):
     doc, _ = _document(document_id, user)
     receipts.record_document_view(db.session, doc, user)
     limits = _limits()
-    from meetings.fonts import font_path
+    from meetings.core.fonts import font_path
 
     return delivery.send(doc, user, root=current_app.config["STORAGE_PATH"], font_path=font_path(),
                          seconds=limits.seconds, memory_mb=limits.memory_mb)

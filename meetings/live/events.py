@@ -11,11 +11,12 @@ import logging
 from flask import current_app, request
 from flask_socketio import join_room, leave_room
 
-from meetings.agenda.permissions import can_run, can_view
-from meetings.errors import Forbidden
-from meetings.extensions import db, socketio
-from meetings.live import eventlog, presence, schemas, service, speakers
-from meetings.live.gateway import authenticate_connection, socket_event
+from meetings.bodies.permissions import can_run, can_view
+from meetings.core.errors import Forbidden
+from meetings.core.extensions import db, socketio
+from meetings.live import presence, schemas, service, speakers
+from meetings.platform.realtime import eventlog
+from meetings.platform.realtime.gateway import authenticate_connection, socket_event
 
 log = logging.getLogger(__name__)
 

@@ -1,38 +1,19 @@
-"""The live room's state: the event log, attendance, presence, presenter state, speakers."""
+"""The live room's state: attendance, presence, presenter state, speakers."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meetings.accounts.models import User
-from meetings.db import Base, utcnow
+from meetings.core.db import Base, utcnow
 
 ATTENDANCE_STATUSES = ("present", "absent", "excused", "remote")
 SPEECH_KINDS = ("speech", "question", "point_of_order")
 SPEECH_POSITIONS = ("for", "against")
 # waiting → speaking → done; waiting → skipped | withdrawn
 SPEAKER_STATUSES = ("waiting", "speaking", "done", "skipped", "withdrawn")
-
-
-class MeetingEvent(Base):
-    """One event of a meeting, numbered by the meeting's ``seq``.
-
-    Only events every participant of the meeting may see go into this log;
-    private notices travel outside it (see docs/realtime.md).
-    """
-
-    __tablename__ = "meeting_events"
-    __table_args__ = (UniqueConstraint("meeting_id", "seq"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
-    type: Mapped[str] = mapped_column(String(60))
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Attendance(Base):

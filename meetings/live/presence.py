@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from meetings.live import eventlog
 from meetings.live.models import Presence
+from meetings.platform.realtime import eventlog
 
 NODE = f"{socket.gethostname()}:{os.getpid()}"
 _purged = False

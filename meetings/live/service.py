@@ -14,15 +14,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import AgendaItem, Meeting, Participant
-from meetings.agenda.permissions import can_run, can_view
-from meetings.audit.service import record
-from meetings.db import utcnow
-from meetings.errors import Conflict, Forbidden, Invalid, NotFound
-from meetings.live import eventlog, rules
+from meetings.bodies.models import AgendaItem, Meeting, Participant
+from meetings.bodies.permissions import can_run, can_view
+from meetings.core.db import utcnow
+from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
+from meetings.live import rules
 from meetings.live.models import ATTENDANCE_STATUSES, Attendance, LiveState
 from meetings.live.presence import SocketRole
 from meetings.live.speakers import speaker_history, speaker_queue  # noqa: F401  (public API)
+from meetings.platform.audit.service import record
+from meetings.platform.realtime import eventlog
 
 # Live changes are refused while a meeting is still a draft or already closed.
 LIVE_STATUSES = ("scheduled", "in_progress", "adjourned")
@@ -47,7 +48,7 @@ def aware(at: datetime | None) -> datetime | None:
 def meeting_for(session: Session, meeting_id: Any, user: User) -> Meeting:
     """Load a meeting for a permission check by ``user``.
 
-    ``user`` is kept for the callers' sake: meetings.agenda.permissions finds the
+    ``user`` is kept for the callers' sake: meetings.bodies.permissions finds the
     caller's own rows with one indexed query each, so nothing is preloaded here.
     """
     if not isinstance(meeting_id, int) or isinstance(meeting_id, bool):

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import Meeting
-from meetings.agenda.permissions import participant_of
-from meetings.audit.service import record
-from meetings.db import utcnow
-from meetings.errors import Conflict, Forbidden, Invalid, NotFound
-from meetings.live import eventlog
+from meetings.bodies.models import Meeting
+from meetings.bodies.permissions import participant_of
+from meetings.core.db import utcnow
+from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.live.models import SPEECH_KINDS, SPEECH_POSITIONS, LiveState, SpeakerRequest
+from meetings.platform.audit.service import record
+from meetings.platform.realtime import eventlog
 
 DEFAULT_LIMIT_SECONDS = 180
 OPEN_STATUSES = ("waiting", "speaking")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import current_app
 from flask_smorest import Blueprint
 
-from meetings.accounts.auth import require_user
-from meetings.agenda.permissions import can_view
-from meetings.api.schemas import error_responses
-from meetings.errors import Conflict, NotFound
-from meetings.extensions import db
-from meetings.live import eventlog, schemas, service, speakers
+from meetings.bodies.permissions import can_view
+from meetings.core.errors import Conflict, NotFound
+from meetings.core.extensions import db
+from meetings.live import schemas, service, speakers
+from meetings.platform.http.caller import require_user
+from meetings.platform.http.schemas import error_responses
+from meetings.platform.realtime import eventlog
 
 blp = Blueprint("live", __name__, description="Live meeting room: state, attendance, speakers")
 

@@ -15,8 +15,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from meetings.accounts.models import User
-from meetings.errors import DomainError
-from meetings.extensions import db
+from meetings.core.errors import DomainError
+from meetings.core.extensions import db
 
 ca_group = AppGroup("ca", help="The organization CA and the signers' keys.")
 minutes_group = AppGroup("minutes", help="Minutes: verify signed PDFs.")

@@ -33,7 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from meetings.fonts import font_dir, register_fonts
+from meetings.core.fonts import font_dir, register_fonts
 from meetings.minutes.labels import labels
 from meetings.minutes.record import MinutesRecord, PollResult
 
@@ -42,7 +42,7 @@ BODY_PT = 13
 TABLE_PT = 10.5
 SIGN_BOX = (75 * mm, 28 * mm)  # width, height reserved for a visible signature
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
-# DejaVu Serif Condensed: the same Unicode family as meetings.fonts, about as wide as Times New Roman,
+# DejaVu Serif Condensed: the same Unicode family as meetings.core.fonts, about as wide as Times New Roman,
 # so the national title fits its column at 12 pt as the Decree's layout expects.
 SERIF, SERIF_BOLD, SERIF_ITALIC, SERIF_BOLD_ITALIC = (
     "DejaVuSerifCondensed", "DejaVuSerifCondensed-Bold", "DejaVuSerifCondensed-Italic",

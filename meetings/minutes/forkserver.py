@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from meetings.errors import Unavailable
+from meetings.core.errors import Unavailable
 
 _lock = threading.Lock()
 _server: dict[str, Any] = {}

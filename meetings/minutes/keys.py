@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from meetings.errors import Conflict, Invalid, NotFound
+from meetings.core.errors import Conflict, Invalid, NotFound
 
 CA_CERT = "root.pem"
 CA_KEY = "root.key"

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from meetings.db import Base, utcnow
+from meetings.core.db import Base, utcnow
 
 # draft → finalized → secretary_signed → signed → published
 MINUTES_STATUSES = ("draft", "finalized", "secretary_signed", "signed", "published")

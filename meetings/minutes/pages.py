@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from meetings.errors import DomainError
+from meetings.core.errors import DomainError
 
 bp = Blueprint("minutes_pages", __name__)
 

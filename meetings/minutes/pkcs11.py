@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from meetings.errors import Invalid, Unavailable
+from meetings.core.errors import Invalid, Unavailable
 
 
 def _token(module: str, token_label: str):

@@ -231,7 +231,7 @@ def gather_record(session: Session, meeting_id: int, *, conclusions: dict[str, s
     ``conclusions`` (agenda item id as text → conclusion) are the draft's
     edits; an item without one keeps ``AgendaItem.conclusion``.
     """
-    from meetings.agenda.models import Meeting
+    from meetings.bodies.models import Meeting
     from meetings.documents.models import Document
 
     meeting = session.get(Meeting, meeting_id)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from meetings.api.schemas import UtcDateTime
 from meetings.minutes.models import MINUTES_STATUSES
+from meetings.platform.http.schemas import UtcDateTime
 
 
 class MinutesCreate(ma.Schema):

@@ -18,17 +18,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import Meeting
-from meetings.agenda.permissions import participant_of
 from meetings.archive.search import search_key
-from meetings.audit import service as audit
-from meetings.db import utcnow
-from meetings.errors import Conflict, Forbidden, Invalid, NotFound
-from meetings.live import eventlog
+from meetings.bodies.models import Meeting
+from meetings.bodies.permissions import participant_of
+from meetings.core.db import utcnow
+from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.minutes import files
 from meetings.minutes.models import Minutes, MinutesSignature, SignerKey
 from meetings.minutes.record import gather_record
 from meetings.minutes.worker import run_job
+from meetings.platform.audit import service as audit
+from meetings.platform.realtime import eventlog
 
 EDITABLE = ("number", "opening_text", "closing_text", "recipients", "conclusions", "language")
 NEXT_SIGNER = {"finalized": "secretary", "secretary_signed": "chair"}

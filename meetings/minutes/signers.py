@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.audit import service as audit
-from meetings.errors import Conflict, Invalid
+from meetings.core.errors import Conflict, Invalid
 from meetings.minutes import keys
 from meetings.minutes.models import SignerKey
+from meetings.platform.audit import service as audit
 
 
 def _row(session: Session, user: User, cert: x509.Certificate, *, kind: str, source: str,

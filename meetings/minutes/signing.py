@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from meetings.errors import Invalid
-from meetings.fonts import SERIF, font_path
+from meetings.core.errors import Invalid
+from meetings.core.fonts import SERIF, font_path
 from meetings.minutes.loopsafe import outside_running_loop
 
 FIELD_NAMES = {"secretary": "ThuKy", "chair": "ChuToa"}

@@ -9,13 +9,11 @@ from flask import current_app, request, send_file
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from meetings.accounts.auth import require_user
 from meetings.accounts.models import User
-from meetings.agenda.models import Meeting
-from meetings.agenda.permissions import can_prepare, can_run, can_view
-from meetings.api.schemas import error_responses
-from meetings.errors import Forbidden, Invalid, NotFound, TooLarge
-from meetings.extensions import db
+from meetings.bodies.models import Meeting
+from meetings.bodies.permissions import can_prepare, can_run, can_view
+from meetings.core.errors import Forbidden, Invalid, NotFound, TooLarge
+from meetings.core.extensions import db
 from meetings.minutes import files, service
 from meetings.minutes.models import Minutes
 from meetings.minutes.schemas import (
@@ -27,6 +25,8 @@ from meetings.minutes.schemas import (
     SignRequest,
     VerificationReport,
 )
+from meetings.platform.http.caller import require_user
+from meetings.platform.http.schemas import error_responses
 
 blp = Blueprint("minutes", __name__, description="Minutes: composition, signatures, verification")
 MAX_VERIFY_BYTES = 50 * 1024 * 1024

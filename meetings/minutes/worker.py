@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from meetings.errors import DomainError, Invalid, Unavailable
+from meetings.core.errors import DomainError, Invalid, Unavailable
 
 DEFAULT_SECONDS = 120
 DEFAULT_MEMORY_MB = 2048

@@ -33,12 +33,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import BodyMember, Meeting, Participant
-from meetings.audit import service as audit
-from meetings.db import utcnow
-from meetings.errors import Conflict, Forbidden, Invalid, NotFound
-from meetings.live import eventlog
+from meetings.bodies.models import BodyMember, Meeting, Participant
+from meetings.core.db import utcnow
+from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.live.presence import managers_room
+from meetings.platform.audit import service as audit
+from meetings.platform.realtime import eventlog
 from meetings.voting import tally
 from meetings.voting.models import BallotCast, Poll, PollTally, Proxy
 from meetings.voting.present import live_tally

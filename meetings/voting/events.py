@@ -1,9 +1,9 @@
 """Socket.IO handlers of voting: ``vote.cast`` → acknowledgement (docs/realtime.md, "Voting")."""
 from __future__ import annotations
 
-from meetings.errors import NotFound
-from meetings.extensions import db
-from meetings.live.gateway import socket_event
+from meetings.core.errors import NotFound
+from meetings.core.extensions import db
+from meetings.platform.realtime.gateway import socket_event
 from meetings.voting import service
 from meetings.voting.models import Poll
 from meetings.voting.schemas import SocketBallotIn

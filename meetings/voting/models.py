@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from meetings.db import Base, utcnow
+from meetings.core.db import Base, utcnow
 
 POLL_KINDS = ("for_against_abstain", "single", "multiple")
 POLL_STATUSES = ("draft", "open", "closed", "published", "annulled")

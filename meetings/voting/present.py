@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda import permissions
-from meetings.agenda.models import Meeting
-from meetings.db import utcnow
+from meetings.bodies import permissions
+from meetings.bodies.models import Meeting
+from meetings.core.db import utcnow
 from meetings.voting.models import BallotCast, Poll, PollTally, Proxy
 
 RECENT = timedelta(minutes=30)

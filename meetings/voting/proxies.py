@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import Meeting
-from meetings.audit import service as audit
-from meetings.db import utcnow
-from meetings.errors import Conflict, Invalid, NotFound
-from meetings.live import eventlog
+from meetings.bodies.models import Meeting
+from meetings.core.db import utcnow
+from meetings.core.errors import Conflict, Invalid, NotFound
+from meetings.platform.audit import service as audit
+from meetings.platform.realtime import eventlog
 from meetings.voting import tally
 from meetings.voting.models import Poll, Proxy
 

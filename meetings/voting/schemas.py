@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from meetings.api.schemas import UtcDateTime
+from meetings.platform.http.schemas import UtcDateTime
 from meetings.voting.models import MAJORITY_BASES, POLL_KINDS, TIE_RULES
 
 # Named thresholds a form can offer; a fraction can be given instead.

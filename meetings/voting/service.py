@@ -13,12 +13,12 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import AgendaItem, Meeting
-from meetings.audit import service as audit
-from meetings.db import utcnow
-from meetings.errors import Conflict, Invalid, NotFound
-from meetings.live import eventlog
+from meetings.bodies.models import AgendaItem, Meeting
+from meetings.core.db import utcnow
+from meetings.core.errors import Conflict, Invalid, NotFound
 from meetings.live.presence import managers_room
+from meetings.platform.audit import service as audit
+from meetings.platform.realtime import eventlog
 from meetings.voting import rules, tally
 from meetings.voting.models import (
     MAJORITY_BASES,

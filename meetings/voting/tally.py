@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from meetings.agenda.models import Participant
+from meetings.bodies.models import Participant
 from meetings.voting.models import BallotCast, Poll, PollTally
 
 log = logging.getLogger(__name__)

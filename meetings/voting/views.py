@@ -1,7 +1,7 @@
 """REST: polls, ballots, results and proxies.
 
 Thin views: find the caller, load the object, check permission with
-meetings.agenda.permissions (and present.py for what a poll shows), call the
+meetings.bodies.permissions (and present.py for what a poll shows), call the
 service, commit, shape the answer. A caller who may not see a meeting or a
 poll gets 404; one who sees it but may not act gets 403.
 """
@@ -11,13 +11,13 @@ from flask import Response
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from meetings.accounts.auth import require_user
 from meetings.accounts.models import User
-from meetings.agenda import permissions
-from meetings.agenda.models import Meeting
-from meetings.api.schemas import error_responses
-from meetings.errors import Forbidden, NotFound
-from meetings.extensions import db
+from meetings.bodies import permissions
+from meetings.bodies.models import Meeting
+from meetings.core.errors import Forbidden, NotFound
+from meetings.core.extensions import db
+from meetings.platform.http.caller import require_user
+from meetings.platform.http.schemas import error_responses
 from meetings.voting import export, proxies, service
 from meetings.voting.models import Poll
 from meetings.voting.present import can_see_poll, poll_view, result_visible

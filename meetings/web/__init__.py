@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Flask, abort, request, send_from_directory, url_for
 from werkzeug.security import safe_join
 
-from meetings.config import PROJECT_ROOT
+from meetings.core.config import PROJECT_ROOT
 
 NODE_MODULES = PROJECT_ROOT / "node_modules"
 # Only these packages are served; everything else in node_modules stays private.
@@ -50,7 +50,7 @@ def vendor_url(package: str, path: str) -> str:
 
 def init_pages(app: Flask) -> None:
     from meetings.accounts.pages import bp as accounts_pages
-    from meetings.agenda.pages import bp as agenda_pages
+    from meetings.bodies.pages import bp as agenda_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(agenda_pages)

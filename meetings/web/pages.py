@@ -17,12 +17,12 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from meetings.accounts.auth import require_user
-from meetings.agenda import permissions
-from meetings.agenda.models import Meeting
-from meetings.config import PROJECT_ROOT
+from meetings.bodies import permissions
+from meetings.bodies.models import Meeting
+from meetings.core.config import PROJECT_ROOT
+from meetings.core.extensions import db
 from meetings.documents.models import Document
-from meetings.extensions import db
+from meetings.platform.http.caller import require_user
 
 bp = Blueprint("web_pages", __name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from meetings.db import make_engine
+from meetings.core.db import make_engine
 from meetings.documents.models import Document
 from meetings.documents.storage import blob_path
 from meetings.models import Base

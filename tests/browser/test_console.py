@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from meetings.accounts.models import User
-from meetings.agenda.models import AgendaItem
+from meetings.bodies.models import AgendaItem
 from meetings.minutes import keys
 from meetings.minutes.signers import issue_key
 from tests.browser.conftest import LANDSCAPE

@@ -138,8 +138,8 @@ def test_server_restart_reconnects_and_catches_up(tablet, seeded, server, server
                                                   screenshots):
     from meetings import create_app
     from meetings.accounts.models import User
-    from meetings.agenda.models import Meeting
-    from meetings.extensions import db
+    from meetings.bodies.models import Meeting
+    from meetings.core.extensions import db
     from meetings.live import service
     from tests.live_server import start_server
 

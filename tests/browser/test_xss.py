@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import AgendaItem, Meeting
-from meetings.db import make_engine, utcnow
+from meetings.bodies.models import AgendaItem, Meeting
+from meetings.core.db import make_engine, utcnow
 from meetings.documents.models import Document
 from meetings.minutes.models import Minutes, MinutesSignature
 from tests.browser.conftest import LANDSCAPE, WAIT_MS

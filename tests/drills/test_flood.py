@@ -15,9 +15,9 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from meetings.live import ratelimit
-from meetings.live.models import MeetingEvent
-from meetings.live.ratelimit import TokenBuckets
+from meetings.platform.realtime import ratelimit
+from meetings.platform.realtime.models import MeetingEvent
+from meetings.platform.realtime.ratelimit import TokenBuckets
 from tests.socket_helpers import WAIT_SECONDS, SocketClient, db_session, make_world, start_socket_server
 
 FLOOD = 2000

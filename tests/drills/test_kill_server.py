@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from meetings.live.models import MeetingEvent
+from meetings.platform.realtime.models import MeetingEvent
 from meetings.voting.models import BallotCast, Poll, PollTally
 from tests.drills.conftest import kill_server, rest
 from tests.live_server import free_port

@@ -15,10 +15,10 @@ import pytest
 from flask import Flask
 
 from meetings import create_app
-from meetings.agenda.models import Meeting
+from meetings.bodies.models import Meeting
+from meetings.core.extensions import db
 from meetings.documents import service as documents
 from meetings.documents.models import Document
-from meetings.extensions import db
 from tests import factories, pdfs
 from tests.conftest import _empty_all_tables
 
@@ -135,7 +135,7 @@ def seed_world(app: Flask, blob: tuple[str, int, int]) -> Seeded:
 def _participant_ids(meeting_id: int) -> list[int]:
     from sqlalchemy import select
 
-    from meetings.agenda.models import Participant
+    from meetings.bodies.models import Participant
 
     ids = list(db.session.execute(select(Participant.id).where(Participant.meeting_id == meeting_id)).scalars())
     db.session.remove()

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meetings.agenda.models import Meeting
-from meetings.db import make_engine
+from meetings.bodies.models import Meeting
+from meetings.core.db import make_engine
 from tests.live_server import PROJECT_ROOT
 from tests.socket_helpers import SocketClient, make_world, start_socket_server
 
@@ -47,7 +47,7 @@ payloads = st.one_of(
 _LIST_EVENTS = """
 import json, sys, tempfile
 from meetings import create_app
-from meetings.extensions import socketio
+from meetings.core.extensions import socketio
 with tempfile.TemporaryDirectory() as tmp:
     create_app({"DATABASE_URL": f"sqlite:///{tmp}/x.sqlite3", "INSTANCE_PATH": tmp, "STORAGE_PATH": tmp,
                 "SECRET_KEY": "x"})

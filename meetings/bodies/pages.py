@@ -13,11 +13,11 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from meetings.agenda import permissions, service
-from meetings.agenda.models import Meeting
-from meetings.db import utcnow
+from meetings.bodies import permissions, service
+from meetings.bodies.models import Meeting
+from meetings.core.db import utcnow
+from meetings.core.extensions import db
 from meetings.documents.models import Document
-from meetings.extensions import db
 
 bp = Blueprint("agenda_pages", __name__)
 

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
-from meetings.agenda.models import Meeting
-from meetings.db import utcnow
-from meetings.live.models import MeetingEvent
+from meetings.bodies.models import Meeting
+from meetings.core.db import utcnow
+from meetings.platform.realtime.models import MeetingEvent
 
 _PENDING = "pending_broadcasts"
 _EVENTS = MeetingEvent.__table__
@@ -124,7 +124,7 @@ def _broadcast_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    from meetings.extensions import socketio
+    from meetings.core.extensions import socketio
 
     for name, data, room in pending:
         socketio.emit(name, data, to=room)

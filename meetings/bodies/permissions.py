@@ -18,7 +18,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, object_session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import BodyMember, Meeting, Participant
+from meetings.bodies.models import BodyMember, Meeting, Participant
 
 MANAGER_ROLES = ("chair", "secretary")
 
@@ -135,7 +135,7 @@ for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollb
 def visible_meeting(session: Session, meeting_id: int, user: User | None) -> Meeting:
     """The meeting, if ``user`` may see it; otherwise NotFound, the same answer as for an
     id that does not exist, so strangers cannot learn which meetings exist."""
-    from meetings.errors import NotFound
+    from meetings.core.errors import NotFound
 
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or not can_view(meeting, user):

@@ -9,7 +9,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from meetings.config import load_settings
+from meetings.core.config import load_settings
 
 SERIF = "DejaVuSerif"
 SERIF_BOLD = "DejaVuSerif-Bold"

@@ -8,7 +8,7 @@ from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
-from meetings.db import db  # noqa: F401  (re-exported: one place to import extensions from)
+from meetings.core.db import db  # noqa: F401  (re-exported: one place to import extensions from)
 
 socketio = SocketIO()
 login_manager = LoginManager()

@@ -6,7 +6,7 @@ from datetime import UTC
 import marshmallow as ma
 from marshmallow import validate
 
-from meetings.agenda.models import CONFIDENTIALITY, ITEM_STATUSES, MEETING_STATUSES, PARTICIPANT_ROLES
+from meetings.bodies.models import CONFIDENTIALITY, ITEM_STATUSES, MEETING_STATUSES, PARTICIPANT_ROLES
 
 Int = ma.fields.Integer
 Str = ma.fields.String

@@ -15,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meetings.accounts.models import User
-from meetings.db import Base, utcnow
+from meetings.core.db import Base, utcnow
 
 MEETING_STATUSES = ("draft", "scheduled", "in_progress", "adjourned", "closed")
 # Allowed moves of a meeting's status; "adjourned" may resume.
@@ -82,7 +82,7 @@ class Meeting(Base):
     # Overrides the body's quorum rule when set.
     quorum_numerator: Mapped[int | None] = mapped_column(Integer)
     quorum_denominator: Mapped[int | None] = mapped_column(Integer)
-    # Highest event seq handed out for this meeting (see meetings.live.eventlog).
+    # Highest event seq handed out for this meeting (see meetings.platform.realtime.eventlog).
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -22,10 +22,10 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from meetings.accounts.models import User
 from meetings.accounts.service import user_for_token
-from meetings.errors import DomainError, Unauthorized
-from meetings.extensions import db, socketio
-from meetings.live import ratelimit
-from meetings.live.eventlog import user_room
+from meetings.core.errors import DomainError, Unauthorized
+from meetings.core.extensions import db, socketio
+from meetings.platform.realtime import ratelimit
+from meetings.platform.realtime.eventlog import user_room
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """REST: bodies, meetings, participants, agenda items.
 
 Thin views: find the caller, load the object, check permission with
-meetings.agenda.permissions, call the service, commit, shape the answer.
+meetings.bodies.permissions, call the service, commit, shape the answer.
 A caller who may not even see a meeting gets 404 (ids do not leak); one who
 sees it but may not change it gets 403.
 """
@@ -12,11 +12,10 @@ from typing import Any
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from meetings.accounts.auth import require_user
 from meetings.accounts.models import User
-from meetings.agenda import permissions, service
-from meetings.agenda.models import AgendaItem, Body, Meeting, Participant
-from meetings.agenda.schemas import (
+from meetings.bodies import permissions, service
+from meetings.bodies.models import AgendaItem, Body, Meeting, Participant
+from meetings.bodies.schemas import (
     BodyCreate,
     BodyOut,
     BodyPatch,
@@ -36,9 +35,10 @@ from meetings.agenda.schemas import (
     ParticipantPatch,
     StatusIn,
 )
-from meetings.api.schemas import error_responses
-from meetings.errors import Forbidden, Invalid, NotFound
-from meetings.extensions import db
+from meetings.core.errors import Forbidden, Invalid, NotFound
+from meetings.core.extensions import db
+from meetings.platform.http.caller import require_user
+from meetings.platform.http.schemas import error_responses
 
 blp = Blueprint("agenda", __name__, description="Bodies, meetings, participants and agenda items")
 

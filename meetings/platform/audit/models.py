@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from meetings.db import Base, utcnow
+from meetings.core.db import Base, utcnow
 
 
 class AuditEntry(Base):

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from meetings.audit.models import AuditEntry
-from meetings.db import utcnow
+from meetings.core.db import utcnow
+from meetings.platform.audit.models import AuditEntry
 
 GENESIS = "0" * 64
 # Any constant works; it names "the audit chain" among PostgreSQL advisory locks.

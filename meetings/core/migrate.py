@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from meetings.config import PROJECT_ROOT
+from meetings.core.config import PROJECT_ROOT
 
 
 def alembic_config(url: str) -> Config:

@@ -23,7 +23,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.agenda.models import (
+from meetings.bodies.models import (
     CONFIDENTIALITY,
     ITEM_STATUSES,
     MEETING_TRANSITIONS,
@@ -34,10 +34,10 @@ from meetings.agenda.models import (
     Meeting,
     Participant,
 )
-from meetings.agenda.permissions import MANAGER_ROLES
-from meetings.audit import service as audit
-from meetings.errors import Conflict, Invalid, NotFound
-from meetings.live import eventlog
+from meetings.bodies.permissions import MANAGER_ROLES
+from meetings.core.errors import Conflict, Invalid, NotFound
+from meetings.platform.audit import service as audit
+from meetings.platform.realtime import eventlog
 
 BODY_FIELDS = ("name", "short_name", "parent_name", "description", "quorum_numerator", "quorum_denominator")
 MEETING_FIELDS = ("title", "description", "place", "starts_at", "ends_at", "confidentiality",
