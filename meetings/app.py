@@ -58,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from meetings.api import init_api
     from meetings.cli import init_cli
     from meetings.core.security import init_security
+    from meetings.platform.http.commit import init_commit_point
     from meetings.web import init_pages
 
     init_auth(app)
@@ -66,6 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_security(app)
     init_cli(app)
     _register_health(app)
+    init_commit_point(app)  # last: it must run before the other after-request hooks
     return app
 
 
@@ -91,6 +93,7 @@ def _init_socketio(app: Flask) -> None:
     # Import the domains' handlers BEFORE init_app: Flask-SocketIO keeps handlers
     # registered while it has no server and gives them to every server init_app
     # makes (one per app); imported afterwards, they would reach only the first app.
+    from meetings.accounts import events as _account_events  # noqa: F401
     from meetings.annotations import events as _annotation_events  # noqa: F401
     from meetings.live import events as _live_events  # noqa: F401
     from meetings.minutes import events as _minutes_events  # noqa: F401

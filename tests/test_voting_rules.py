@@ -10,7 +10,6 @@ from meetings.voting.rules import (
     Threshold,
     base_count,
     decide,
-    quorum,
     required_votes,
 )
 
@@ -52,21 +51,6 @@ def test_threshold_labels():
     assert MORE_THAN_HALF.label() == "more than 1/2"
     assert TWO_THIRDS.label() == "at least 2/3"
     assert THREE_QUARTERS.label() == "at least 3/4"
-
-
-@pytest.mark.parametrize("members, present, rule, met, required", [
-    (30, 20, (2, 3), True, 20), (30, 19, (2, 3), False, 20), (31, 21, (2, 3), True, 21),
-    (31, 20, (2, 3), False, 21), (10, 6, (1, 2), True, 5), (10, 0, (0, 1), True, 0), (0, 0, (2, 3), False, 0),
-])
-def test_quorum(members, present, rule, met, required):
-    q = quorum(members, present, rule)
-    assert q["met"] is met and q["required"] == required and q["rule"] == list(rule)
-
-
-def test_quorum_refuses_bad_rules():
-    for rule in ((3, 2), (1, 0), (-1, 3)):
-        with pytest.raises(ValueError):
-            quorum(10, 5, rule)
 
 
 def test_no_quorum_wins_over_everything():

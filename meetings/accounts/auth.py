@@ -12,6 +12,7 @@ from meetings.accounts.service import user_for_token
 from meetings.core.extensions import csrf, db, login_manager
 from meetings.platform.http.caller import bearer_token
 from meetings.platform.http.errors import error_response, is_api_request
+from meetings.platform.realtime import gateway
 
 
 def init_auth(app: Flask) -> None:
@@ -20,9 +21,11 @@ def init_auth(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def _load(user_id: str) -> User | None:
+    def _load(user_id: str | int) -> User | None:
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
+
+    gateway.load_users_with(_load)  # sockets re-read their user the same way
 
     @login_manager.request_loader
     def _from_bearer(req) -> User | None:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from meetings.core.db import Base, utcnow
+from meetings.core.db import Base, UtcDateTime, utcnow
 
 KINDS = ("ink", "highlight", "note", "rect", "arrow")
 VISIBILITIES = ("private", "meeting", "participants", "presenter")
@@ -47,9 +47,9 @@ class Annotation(Base):
     rev: Mapped[int] = mapped_column(Integer, default=0, index=True)
     # Set when a new document version no longer contains the text it was anchored to.
     orphaned: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     @property
     def is_shared(self) -> bool:
@@ -78,6 +78,6 @@ class DocumentView(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    first_opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    first_opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     open_count: Mapped[int] = mapped_column(Integer, default=1)

@@ -5,7 +5,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -15,7 +14,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meetings.accounts.models import User
-from meetings.core.db import Base, utcnow
+from meetings.core.db import Base, UtcDateTime, utcnow
+from meetings.platform.realtime import eventlog
 
 MEETING_STATUSES = ("draft", "scheduled", "in_progress", "adjourned", "closed")
 # Allowed moves of a meeting's status; "adjourned" may resume.
@@ -45,7 +45,7 @@ class Body(Base):
     # Default quorum rule for its meetings: at least num/den of the members.
     quorum_numerator: Mapped[int] = mapped_column(Integer, default=2)
     quorum_denominator: Mapped[int] = mapped_column(Integer, default=3)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     members: Mapped[list[BodyMember]] = relationship(
         back_populates="body", cascade="all, delete-orphan"
@@ -75,8 +75,8 @@ class Meeting(Base):
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
     place: Mapped[str | None] = mapped_column(String(300))
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     confidentiality: Mapped[str] = mapped_column(String(20), default="normal")
     # Overrides the body's quorum rule when set.
@@ -85,9 +85,9 @@ class Meeting(Base):
     # Highest event seq handed out for this meeting (see meetings.platform.realtime.eventlog).
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        UtcDateTime, default=utcnow, onupdate=utcnow
     )
 
     body: Mapped[Body] = relationship()
@@ -140,3 +140,7 @@ class AgendaItem(Base):
 
     meeting: Mapped[Meeting] = relationship(back_populates="items")
     presenter: Mapped[User | None] = relationship()
+
+
+# Each meeting's event counter is its own row (docs/realtime.md, "seq").
+eventlog.count_on(Meeting.__table__.c.id, Meeting.__table__.c.last_seq, Meeting.__table__.c.status)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from meetings.core.db import Base, utcnow
+from meetings.core.db import Base, UtcDateTime, utcnow
 
 
 class Document(Base):
@@ -39,7 +39,7 @@ class Document(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     confidentiality: Mapped[str] = mapped_column(String(20), default="normal")
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     previous: Mapped[Document | None] = relationship(remote_side=[id])
 

@@ -16,18 +16,9 @@ from meetings.core.errors import Forbidden
 from meetings.core.extensions import db, socketio
 from meetings.live import presence, schemas, service, speakers
 from meetings.platform.realtime import eventlog
-from meetings.platform.realtime.gateway import authenticate_connection, socket_event
+from meetings.platform.realtime.gateway import socket_event
 
 log = logging.getLogger(__name__)
-
-
-@socketio.on("connect")
-def on_connect(auth=None):
-    """Refuse sockets without a valid token or login session."""
-    try:
-        authenticate_connection(auth)
-    finally:
-        db.session.remove()
 
 
 @socketio.on("disconnect")

@@ -14,16 +14,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
+from meetings.bodies import rules
 from meetings.bodies.models import AgendaItem, Meeting, Participant
 from meetings.bodies.permissions import can_run, can_view
 from meetings.core.db import utcnow
 from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
-from meetings.live import rules
 from meetings.live.models import ATTENDANCE_STATUSES, Attendance, LiveState
 from meetings.live.presence import SocketRole
 from meetings.live.speakers import speaker_history, speaker_queue  # noqa: F401  (public API)
 from meetings.platform.audit.service import record
 from meetings.platform.realtime import eventlog
+from meetings.platform.realtime import snapshot as snapshot_parts
 
 # Live changes are refused while a meeting is still a draft or already closed.
 LIVE_STATUSES = ("scheduled", "in_progress", "adjourned")
@@ -400,12 +401,7 @@ def _snapshot_body(session: Session, meeting: Meeting, user: User) -> dict[str, 
         "quorum": quorum(session, meeting.id),
         "speakers": speaker_queue(session, meeting.id),
     }
-    try:
-        from meetings.voting.service import poll_snapshot
-    except ImportError:  # the voting domain is not there yet
-        poll_snapshot = None
-    if poll_snapshot is not None:
-        body["polls"] = poll_snapshot(session, meeting.id, user)
+    body.update(snapshot_parts.contributed(session, meeting, user))  # polls, … (domains above live)
     manager = can_run(meeting, user)
     roll = [_jsonable(a) for a in attendance_list(session, meeting.id, None if manager else user.id)]
     if manager:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from meetings.core.db import Base, utcnow
+from meetings.core.db import Base, UtcDateTime, utcnow
 
 # draft → finalized → secretary_signed → signed → published
 MINUTES_STATUSES = ("draft", "finalized", "secretary_signed", "signed", "published")
@@ -47,10 +47,10 @@ class Minutes(Base):
     search_text: Mapped[str | None] = mapped_column(Text)
     search_title: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    finalized_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     signatures: Mapped[list[MinutesSignature]] = relationship(
         back_populates="minutes", cascade="all, delete-orphan", order_by="MinutesSignature.id")
@@ -70,7 +70,7 @@ class MinutesSignature(Base):
     key_id: Mapped[int | None] = mapped_column(ForeignKey("signer_keys.id", ondelete="SET NULL"))
     signer_name: Mapped[str] = mapped_column(String(200))
     certificate_subject: Mapped[str | None] = mapped_column(String(500))
-    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sha256: Mapped[str] = mapped_column(String(64))
 
     minutes: Mapped[Minutes] = relationship(back_populates="signatures")
@@ -95,6 +95,6 @@ class SignerKey(Base):
     certificate_pem: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(String(500))
     fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
-    not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    not_after: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

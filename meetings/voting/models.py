@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from meetings.core.db import Base, utcnow
+from meetings.core.db import Base, UtcDateTime, utcnow
 
 POLL_KINDS = ("for_against_abstain", "single", "multiple")
 POLL_STATUSES = ("draft", "open", "closed", "published", "annulled")
@@ -59,15 +59,15 @@ class Poll(Base):
     time_limit_seconds: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    annulled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    annulled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     annul_reason: Mapped[str | None] = mapped_column(Text)
     # When the last live tally went to the room (throttles "poll.tally" events).
-    tally_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    tally_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str | None] = mapped_column(String(20))
     tie_break_used: Mapped[bool] = mapped_column(Boolean, default=False)
     # Every figure the outcome was computed from (rules.decide's answer).
@@ -106,7 +106,7 @@ class BallotCast(Base):
     voter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     cast_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     weight: Mapped[int] = mapped_column(Integer, default=1)
-    cast_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cast_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     choice: Mapped[list | None] = mapped_column(JSON)
 
 
@@ -144,6 +144,6 @@ class Proxy(Base):
     holder_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     active_grantor_id: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -19,6 +19,7 @@ from meetings.accounts.models import User
 from meetings.bodies import permissions
 from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
+from meetings.platform.realtime import snapshot
 from meetings.voting.models import BallotCast, Poll, PollTally, Proxy
 
 RECENT = timedelta(minutes=30)
@@ -157,6 +158,11 @@ def poll_snapshot(session: Session, meeting_id: int, user: User) -> list[dict[st
             if can_see_poll(meeting, user, poll):
                 out.append(poll_view(session, poll, user, meeting))
     return out
+
+
+@snapshot.part("polls")
+def _snapshot_polls(session: Session, meeting: Meeting, user: User) -> list[dict[str, Any]]:
+    return poll_snapshot(session, meeting.id, user)
 
 
 def _after(at, since) -> bool:

@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from meetings.bodies.rules import quorum
+
 
 @dataclass(frozen=True)
 class Threshold:
@@ -55,23 +57,6 @@ def required_votes(base_count: int, threshold: Threshold) -> int:
     else:
         need = -(-scaled // threshold.denominator)
     return max(need, 1)
-
-
-def quorum(members: int, present: int, rule: tuple[int, int]) -> dict[str, Any]:
-    """Whether ``present`` of ``members`` reaches at least rule = (num, den) of them."""
-    numerator, denominator = rule
-    if members < 0 or present < 0:
-        raise ValueError("head counts cannot be negative")
-    if denominator <= 0 or numerator < 0 or numerator > denominator:
-        raise ValueError("the quorum rule must be a fraction in [0, 1]")
-    required = -(-members * numerator // denominator)
-    return {
-        "members": members,
-        "present": present,
-        "required": required,
-        "met": present >= required and (numerator == 0 or members > 0),
-        "rule": [numerator, denominator],
-    }
 
 
 def base_count(base: str, *, cast: int, abstained: int, present: int, entitled: int) -> int:

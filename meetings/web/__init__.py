@@ -50,7 +50,7 @@ def vendor_url(package: str, path: str) -> str:
 
 def init_pages(app: Flask) -> None:
     from meetings.accounts.pages import bp as accounts_pages
-    from meetings.bodies.pages import bp as agenda_pages
+    from meetings.web.meeting_pages import bp as agenda_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(agenda_pages)

@@ -13,16 +13,24 @@ from typing import Any
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
-from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
 from meetings.platform.realtime.models import MeetingEvent
 
 _PENDING = "pending_broadcasts"
 _EVENTS = MeetingEvent.__table__
-# Built once (an event is stored on every page turn, ballot tally and shared stroke).
-_NEXT_SEQ = (update(Meeting).where(Meeting.id == bindparam("mid")).values(last_seq=Meeting.last_seq + 1)
-             .returning(Meeting.last_seq, Meeting.status))
 _INSERT = insert(_EVENTS)
+# The UPDATE … RETURNING that takes a meeting's next seq, built once by count_on
+# (an event is stored on every page turn, ballot tally and shared stroke).
+_NEXT_SEQ: Any = None
+
+
+def count_on(meeting_id: Any, last_seq: Any, status: Any) -> None:
+    """Say where each meeting's counter lives: the meeting row's id, seq and status
+    columns. The bodies domain calls it where it maps the meeting; the log itself
+    knows no domain model."""
+    global _NEXT_SEQ
+    _NEXT_SEQ = (update(meeting_id.table).where(meeting_id == bindparam("mid")).values({last_seq: last_seq + 1})
+                 .returning(last_seq, status))
 
 
 def meeting_room(meeting_id: int) -> str:
@@ -52,6 +60,8 @@ def next_seq(session: Session, meeting_id: int) -> tuple[int, str]:
     transactions can never hand out the same seq, on SQLite or PostgreSQL.
     Store the event with :func:`append_at` in the same transaction.
     """
+    if _NEXT_SEQ is None:
+        raise RuntimeError("eventlog.count_on was never called: import meetings.bodies.models first.")
     seq, status = session.execute(_NEXT_SEQ, {"mid": meeting_id},
                                   execution_options={"synchronize_session": False}).one()
     return seq, status

@@ -17,11 +17,8 @@ from typing import Any
 
 import marshmallow as ma
 from flask import request, session
-from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import join_room
 
-from meetings.accounts.models import User
-from meetings.accounts.service import user_for_token
 from meetings.core.errors import DomainError, Unauthorized
 from meetings.core.extensions import db, socketio
 from meetings.platform.realtime import ratelimit
@@ -33,29 +30,33 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 _SESSION_KEY = "socket_user_id"
 
 
-def socket_user() -> User:
-    """The user this socket authenticated as at connect time (re-read each event)."""
-    user_id = session.get(_SESSION_KEY)
-    user = db.session.get(User, user_id) if user_id else None
-    if user is None or not user.active:
-        raise Unauthorized("This connection is not authenticated.")
-    return user
+UserLoader = Callable[[int], Any]
+_user_loader: UserLoader | None = None
 
 
-def authenticate_connection(auth: Any) -> User:
-    """Find the user of a connecting socket: a bearer token in ``auth`` or the
-    browser's login session. Raises ConnectionRefusedError otherwise."""
-    user = None
-    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        user = user_for_token(db.session, auth["token"])
-        if user is None:
-            raise ConnectionRefusedError({"code": "unauthorized", "message": "Invalid or expired token."})
-    elif current_user and current_user.is_authenticated:
-        user = current_user._get_current_object()
-    if user is None:
-        raise ConnectionRefusedError({"code": "unauthorized", "message": "Log in or send auth={token}."})
+def load_users_with(loader: UserLoader) -> None:
+    """Register how a user id becomes an active user (the accounts domain does,
+    at start-up); the gateway itself knows no user model."""
+    global _user_loader
+    _user_loader = loader
+
+
+def bind_user(user: Any) -> None:
+    """Remember which user this socket authenticated as, and join their own room.
+
+    Called once by the connect handler (the accounts domain); every event then
+    re-reads the user, so a deactivated account stops acting at once.
+    """
     session[_SESSION_KEY] = user.id
     join_room(user_room(user.id))
+
+
+def socket_user() -> Any:
+    """The user this socket authenticated as at connect time (re-read each event)."""
+    user_id = session.get(_SESSION_KEY)
+    user = _user_loader(user_id) if user_id and _user_loader is not None else None
+    if user is None:
+        raise Unauthorized("This connection is not authenticated.")
     return user
 
 
@@ -69,7 +70,7 @@ def socket_event(name: str, schema: type[ma.Schema] | None = None) -> Callable:
     The handler's dict (if any) is merged into the ``{"ok": true}`` acknowledgement.
     """
 
-    def decorate(handler: Callable[[User, dict], dict | None]) -> Callable:
+    def decorate(handler: Callable[[Any, dict], dict | None]) -> Callable:
         @functools.wraps(handler)
         def wrapper(payload: Any = None, *extra: Any) -> dict[str, Any]:
             if not ratelimit.allow(request.sid):  # before any database work (meetings/live/ratelimit.py)

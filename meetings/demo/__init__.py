@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from meetings.accounts.models import User
 from meetings.accounts.service import create_user
 from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant
-from meetings.demo_docs import DemoDocument, compose
+from meetings.demo.documents import DemoDocument, compose
 from meetings.documents.models import Document
 from meetings.platform.audit import service as audit
 

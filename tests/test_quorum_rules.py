@@ -1,11 +1,12 @@
-"""Quorum as a pure function."""
+"""Quorum as one pure function, asked by the hall screen and by every poll."""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meetings.live.rules import quorum, required_for_quorum
+from meetings.bodies.rules import quorum, required_for_quorum
+from meetings.voting import rules as voting_rules
 
 
 @pytest.mark.parametrize(("members", "rule", "required"), [
@@ -33,7 +34,7 @@ def test_no_members_means_no_quorum():
     assert quorum(0, 0, (2, 3))["met"] is False
 
 
-@pytest.mark.parametrize("rule", [(0, 3), (4, 3), (2, 0), (-1, 2), (1, -2)])
+@pytest.mark.parametrize("rule", [(4, 3), (2, 0), (-1, 2), (1, -2), (3, 2), (1, 0), (-1, 3)])
 def test_bad_rules_are_refused(rule):
     with pytest.raises(ValueError):
         quorum(10, 5, rule)
@@ -53,3 +54,24 @@ def test_met_exactly_when_present_share_reaches_the_rule(members, a, b, data):
     # Cross-multiplied, no division: present/members >= num/den.
     assert q["met"] == (members > 0 and present * den >= members * num)
     assert q["required"] * den >= members * num > (q["required"] - 1) * den or members == 0
+
+
+def test_a_zero_rule_waives_the_quorum():
+    """Only a poll may carry 0/den (bodies and meetings refuse it): nobody is required."""
+    assert quorum(10, 0, (0, 1)) == {"members": 10, "present": 0, "required": 0, "met": True, "rule": [0, 1]}
+    assert quorum(0, 0, (0, 3))["met"] is True
+    assert quorum(0, 0, (2, 3))["met"] is False
+
+
+@pytest.mark.parametrize("members, present, rule, met, required", [
+    (30, 20, (2, 3), True, 20), (30, 19, (2, 3), False, 20), (31, 21, (2, 3), True, 21),
+    (31, 20, (2, 3), False, 21), (10, 6, (1, 2), True, 5), (10, 0, (0, 1), True, 0), (0, 0, (2, 3), False, 0),
+])
+def test_quorum_table(members, present, rule, met, required):
+    q = quorum(members, present, rule)
+    assert q["met"] is met and q["required"] == required and q["rule"] == list(rule)
+
+
+def test_polls_and_the_hall_ask_the_same_rule():
+    """There is one quorum rule: the voting rules use it, they do not keep their own."""
+    assert voting_rules.quorum is quorum
