@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from meetings.bodies import permissions, service
+from meetings.bodies import permissions, sittings
 from meetings.bodies.models import AgendaItem, Body, Meeting, Participant
 from meetings.core.db import utcnow
 from meetings.core.extensions import db
@@ -198,7 +198,7 @@ def test_visible_meetings_query_agrees_with_can_view(world):
     db.session.commit()
     meetings = [world.meeting, draft, closed]
     for user in world.users.values():
-        by_sql = set(db.session.execute(service.visible_meetings(user).with_only_columns(Meeting.id)).scalars())
+        by_sql = set(db.session.execute(sittings.visible_meetings(user).with_only_columns(Meeting.id)).scalars())
         assert by_sql == {m.id for m in meetings if permissions.can_view(m, user)}, user.username
 
 

@@ -6,9 +6,8 @@ from urllib.parse import urlparse
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
-from meetings.accounts.service import authenticate
+from meetings.accounts import service
 from meetings.core.extensions import db, limiter
-from meetings.platform.audit import service as audit
 
 bp = Blueprint("accounts_pages", __name__)
 
@@ -24,11 +23,9 @@ def _safe_next(target: str | None) -> str:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if request.method == "POST":
-        user = authenticate(db.session, request.form.get("username", ""), request.form.get("password", ""))
+        user = service.log_in(db.session, request.form.get("username", ""), request.form.get("password", ""))
         if user is not None:
-            login_user(user)
-            audit.record(db.session, "user.login", actor_id=user.id, object_type="user", object_id=user.id)
-            db.session.commit()
+            login_user(user)  # the audit entry is committed with the redirect (platform/http/commit.py)
             return redirect(_safe_next(request.args.get("next")))
         flash("Wrong username or password.", "error")
         return render_template("accounts/login.html"), 401

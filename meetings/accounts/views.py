@@ -1,16 +1,13 @@
-"""REST: tokens and users."""
+"""REST: tokens and users. Each view parses, calls one accounts service, shapes the answer."""
 from __future__ import annotations
 
 from flask import current_app
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from meetings.accounts import service
-from meetings.accounts.models import User
 from meetings.accounts.schemas import TokenRequest, TokenResponse, UserCreate, UserOut, UserUpdate
-from meetings.core.errors import Forbidden, NotFound, Unauthorized
+from meetings.core.errors import Unauthorized
 from meetings.core.extensions import db, limiter
-from meetings.platform.audit import service as audit
 from meetings.platform.http.caller import bearer_token, require_user
 from meetings.platform.http.schemas import error_responses
 
@@ -29,15 +26,11 @@ def _login_limit() -> str:
 @blp.alt_response(429, schema=None, description="Too many attempts")
 def issue_token(body):
     """Exchange a username and password for an expiring bearer token."""
-    user = service.authenticate(db.session, body["username"], body["password"])
-    if user is None:
-        db.session.rollback()
-        raise Unauthorized("Wrong username or password.", code="bad_credentials")
-    clear, row = service.issue_token(
-        db.session, user, current_app.config["TOKEN_TTL_HOURS"], body.get("label")
+    clear, row = service.token_for_credentials(
+        db.session, body["username"], body["password"],
+        ttl_hours=current_app.config["TOKEN_TTL_HOURS"], label=body.get("label"),
     )
-    db.session.commit()
-    return {"token": clear, "expires_at": row.expires_at, "user_id": user.id}
+    return {"token": clear, "expires_at": row.expires_at, "user_id": row.user_id}
 
 
 @blp.route("/auth/token", methods=["DELETE"])
@@ -49,7 +42,6 @@ def revoke_token():
     if token is None:
         raise Unauthorized("Only a bearer token can be revoked this way.")
     service.revoke_token(db.session, token)
-    db.session.commit()
 
 
 @blp.route("/users/me")
@@ -64,7 +56,7 @@ def me():
 def list_users():
     """All users (admin and secretariat staff choose participants from this list)."""
     require_user()
-    return db.session.execute(select(User).order_by(User.full_name)).scalars().all()
+    return service.all_users(db.session)
 
 
 @blp.route("/users", methods=["POST"])
@@ -73,15 +65,7 @@ def list_users():
 @error_responses(blp, 403, 409)
 def create_user(body):
     """Create a user (admin only)."""
-    caller = require_user()
-    if not caller.is_admin:
-        raise Forbidden("Only an administrator can create users.")
-    user = service.create_user(
-        db.session, body["username"], body["password"], body["full_name"],
-        email=body.get("email"), global_role=body.get("global_role"), actor_id=caller.id,
-    )
-    db.session.commit()
-    return user
+    return service.add_user(db.session, require_user(), **body)
 
 
 @blp.route("/users/<int:user_id>")
@@ -90,10 +74,7 @@ def create_user(body):
 def get_user(user_id: int):
     """One user."""
     require_user()
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
+    return service.get_user(db.session, user_id)
 
 
 @blp.route("/users/<int:user_id>", methods=["PATCH"])
@@ -104,19 +85,4 @@ def update_user(body, user_id: int):
     """Change a user: admins change anyone; users change their own name, email,
     language and password."""
     caller = require_user()
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    if not caller.is_admin:
-        if caller.id != user.id or {"global_role", "active"} & body.keys():
-            raise Forbidden("You may change only your own name, email, language and password.")
-    for field in ("full_name", "email", "locale", "global_role", "active"):
-        if field in body:
-            setattr(user, field, body[field])
-    if "password" in body:
-        user.password_hash = service.hash_password(body["password"])
-    audit.record(db.session, "user.updated", actor_id=caller.id, object_type="user",
-                 object_id=user.id, details={"fields": sorted(k for k in body if k != "password")
-                                             + (["password"] if "password" in body else [])})
-    db.session.commit()
-    return user
+    return service.update_user(db.session, service.get_user(db.session, user_id), caller, **body)

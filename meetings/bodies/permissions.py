@@ -12,15 +12,19 @@ while participants or body members are pending), so ``can_view`` followed by
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, object_session
 
 from meetings.accounts.models import User
-from meetings.bodies.models import BodyMember, Meeting, Participant
+from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant
+from meetings.core.errors import NotFound
 
 MANAGER_ROLES = ("chair", "secretary")
+# What the chair may change on an item while running the meeting; the rest is preparation.
+ITEM_RUN_FIELDS = frozenset({"status", "conclusion"})
 
 _MEMO = "permissions_rows"
 _MISSING = object()
@@ -83,6 +87,19 @@ def is_body_secretariat(meeting: Meeting, user: User | None) -> bool:
     return member is not None and bool(member.is_secretariat)
 
 
+def can_administer(user: User | None) -> bool:
+    """Create and change bodies and their members (administrators)."""
+    return bool(_user_id(user)) and bool(user.is_admin)
+
+
+def can_create_meeting(body: Body, user: User | None) -> bool:
+    """Create a meeting of ``body``: an administrator, or a secretariat member of that body."""
+    uid = _user_id(user)
+    if not uid:
+        return False
+    return bool(user.is_admin) or any(m.user_id == uid and m.is_secretariat for m in body.members)
+
+
 def can_prepare(meeting: Meeting, user: User | None) -> bool:
     """Edit the meeting, its agenda, documents and participants (the secretariat)."""
     if not _user_id(user):
@@ -119,6 +136,22 @@ def can_view(meeting: Meeting, user: User | None) -> bool:
     return is_body_secretariat(meeting, user)
 
 
+def can_change_status(meeting: Meeting, user: User | None, status: str) -> bool:
+    """Move the meeting to ``status``: publishing or unpublishing (to or from draft) is
+    preparation; starting, adjourning, resuming and closing is running it."""
+    if "draft" in (meeting.status, status):
+        return can_prepare(meeting, user)
+    return can_run(meeting, user)
+
+
+def can_change_item(meeting: Meeting, user: User | None, fields: Iterable[str]) -> bool:
+    """Change these fields of an agenda item: the chair may set only its status and
+    conclusion (running the meeting); anything else is the secretariat's."""
+    if set(fields) <= ITEM_RUN_FIELDS:
+        return can_run(meeting, user)
+    return can_prepare(meeting, user)
+
+
 def can_view_document(meeting: Meeting, user: User | None, published: bool) -> bool:
     """Unpublished documents are for the secretariat's and chair's eyes only."""
     return can_run(meeting, user) or (published and can_view(meeting, user))
@@ -135,9 +168,15 @@ for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollb
 def visible_meeting(session: Session, meeting_id: int, user: User | None) -> Meeting:
     """The meeting, if ``user`` may see it; otherwise NotFound, the same answer as for an
     id that does not exist, so strangers cannot learn which meetings exist."""
-    from meetings.core.errors import NotFound
-
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or not can_view(meeting, user):
         raise NotFound("No such meeting.")
     return meeting
+
+
+def visible_item(session: Session, item_id: int, user: User | None) -> AgendaItem:
+    """The agenda item, if ``user`` may see its meeting; otherwise NotFound (ids do not leak)."""
+    item = session.get(AgendaItem, item_id)
+    if item is None or not can_view(item.meeting, user):
+        raise NotFound("No such agenda item.")
+    return item

@@ -1,4 +1,4 @@
-"""REST shapes of the agenda domain (marshmallow; unknown fields are refused)."""
+"""REST shapes of the bodies domain (marshmallow; unknown fields are refused)."""
 from __future__ import annotations
 
 from datetime import UTC
@@ -19,15 +19,11 @@ def _id(**kw) -> ma.fields.Integer:
 
 
 class UtcDateTime(ma.fields.AwareDateTime):
-    """Reads naive times as UTC; always writes an explicit offset (SQLite returns naive UTC)."""
+    """Reads a naive input time as UTC, so services compare aware times only (stored
+    times read back aware: meetings.core.db.UtcDateTime)."""
 
     def __init__(self, **kw):
         super().__init__(default_timezone=UTC, **kw)
-
-    def _serialize(self, value, attr, obj, **kw):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kw)
 
 
 # ----------------------------------------------------------------- bodies

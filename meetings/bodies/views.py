@@ -1,20 +1,18 @@
 """REST: bodies, meetings, participants, agenda items.
 
-Thin views: find the caller, load the object, check permission with
-meetings.bodies.permissions, call the service, commit, shape the answer.
-A caller who may not even see a meeting gets 404 (ids do not leak); one who
-sees it but may not change it gets 403.
+Thin views: find the caller, load the object they name (a meeting or item
+the caller may not even see is a 404, so ids do not leak), call one service,
+shape the answer. The services check permission (403 for one who sees but
+may not change); the request's commit point commits.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
-from meetings.accounts.models import User
-from meetings.bodies import permissions, service
-from meetings.bodies.models import AgendaItem, Body, Meeting, Participant
+from meetings.bodies import agenda, participants, permissions, service, sittings
+from meetings.bodies.models import AgendaItem, Meeting
 from meetings.bodies.schemas import (
     BodyCreate,
     BodyOut,
@@ -35,7 +33,6 @@ from meetings.bodies.schemas import (
     ParticipantPatch,
     StatusIn,
 )
-from meetings.core.errors import Forbidden, Invalid, NotFound
 from meetings.core.extensions import db
 from meetings.platform.http.caller import require_user
 from meetings.platform.http.schemas import error_responses
@@ -53,44 +50,6 @@ def _authenticated_first() -> None:
     require_user()
 
 
-def _not_empty(changes: dict) -> None:
-    if not changes:
-        raise Invalid("Nothing to change.")
-
-
-# ------------------------------------------------------------------ loading and permission
-
-def _body(body_id: int) -> Body:
-    body = db.session.get(Body, body_id)
-    if body is None:
-        raise NotFound("No such body.")
-    return body
-
-
-def _require_admin(user: User) -> None:
-    if not user.is_admin:
-        raise Forbidden("Only an administrator can change bodies.")
-
-
-def _require_prepare(meeting: Meeting, user: User) -> None:
-    if not permissions.can_prepare(meeting, user):
-        raise Forbidden("Only the meeting's secretariat can change this.")
-
-
-def _visible_item(user: User, item_id: int) -> AgendaItem:
-    item = db.session.get(AgendaItem, item_id)
-    if item is None or not permissions.can_view(item.meeting, user):
-        raise NotFound("No such agenda item.")
-    return item
-
-
-def _participant(meeting: Meeting, participant_id: int) -> Participant:
-    participant = next((p for p in meeting.participants if p.id == participant_id), None)
-    if participant is None:
-        raise NotFound("No such participant in this meeting.")
-    return participant
-
-
 # ------------------------------------------------------------------ shaping
 
 def item_dict(item: AgendaItem, sub_items: list[AgendaItem] | None = None) -> dict[str, Any]:
@@ -104,14 +63,12 @@ def item_dict(item: AgendaItem, sub_items: list[AgendaItem] | None = None) -> di
 
 
 def _agenda(meeting: Meeting) -> list[dict[str, Any]]:
-    return [item_dict(top, subs) for top, subs in service.agenda_tree(meeting)]
+    return [item_dict(top, subs) for top, subs in agenda.agenda_tree(meeting)]
 
 
-_ROLE_ORDER = {"chair": 0, "secretary": 1, "delegate": 2, "observer": 3}
-
-
-def _participants(meeting: Meeting) -> list[Participant]:
-    return sorted(meeting.participants, key=lambda p: (_ROLE_ORDER.get(p.role, 9), p.user.full_name, p.id))
+def _with_subs(item: AgendaItem) -> dict[str, Any]:
+    # Top-level items carry their sub-items; sub-items carry none.
+    return item_dict(item, agenda.level(item.meeting, item.id) if item.parent_id is None else None)
 
 
 class _Detail:
@@ -132,7 +89,7 @@ class _Detail:
 def list_bodies():
     """Every body (any logged-in user; secretariats choose from them)."""
     require_user()
-    return db.session.execute(select(Body).order_by(Body.name)).scalars().all()
+    return service.all_bodies(db.session)
 
 
 @blp.route("/bodies", methods=["POST"])
@@ -141,11 +98,7 @@ def list_bodies():
 @_errors(403, 409)
 def create_body(data):
     """Create a body (administrator only)."""
-    user = require_user()
-    _require_admin(user)
-    body = service.create_body(db.session, data, actor_id=user.id)
-    db.session.commit()
-    return body
+    return service.create_body(db.session, require_user(), **data)
 
 
 @blp.route("/bodies/<int:body_id>")
@@ -154,7 +107,7 @@ def create_body(data):
 def get_body(body_id: int):
     """One body."""
     require_user()
-    return _body(body_id)
+    return service.get_body(db.session, body_id)
 
 
 @blp.route("/bodies/<int:body_id>", methods=["PATCH"])
@@ -164,12 +117,7 @@ def get_body(body_id: int):
 def update_body(data, body_id: int):
     """Change a body (administrator only)."""
     user = require_user()
-    body = _body(body_id)
-    _require_admin(user)
-    _not_empty(data)
-    service.update_body(db.session, body, data, actor_id=user.id)
-    db.session.commit()
-    return body
+    return service.update_body(db.session, service.get_body(db.session, body_id), user, **data)
 
 
 @blp.route("/bodies/<int:body_id>/members")
@@ -178,7 +126,7 @@ def update_body(data, body_id: int):
 def list_members(body_id: int):
     """A body's members with their positions and secretariat flag."""
     require_user()
-    return sorted(_body(body_id).members, key=lambda m: (m.user.full_name, m.id))
+    return service.members_of(service.get_body(db.session, body_id))
 
 
 @blp.route("/bodies/<int:body_id>/members", methods=["POST"])
@@ -189,11 +137,7 @@ def list_members(body_id: int):
 def add_member(data, body_id: int):
     """Add a member to a body, or update an existing member's position and secretariat flag."""
     user = require_user()
-    body = _body(body_id)
-    _require_admin(user)
-    member, created = service.set_body_member(db.session, body, data["user_id"], position=data.get("position"),
-                                              is_secretariat=data["is_secretariat"], actor_id=user.id)
-    db.session.commit()
+    member, created = service.set_body_member(db.session, service.get_body(db.session, body_id), user, **data)
     return member, 201 if created else 200
 
 
@@ -203,10 +147,7 @@ def add_member(data, body_id: int):
 def remove_member(body_id: int, user_id: int):
     """Remove a member from a body."""
     user = require_user()
-    body = _body(body_id)
-    _require_admin(user)
-    service.remove_body_member(db.session, body, user_id, actor_id=user.id)
-    db.session.commit()
+    service.remove_body_member(db.session, service.get_body(db.session, body_id), user, user_id=user_id)
 
 
 # ------------------------------------------------------------------ meetings
@@ -216,17 +157,7 @@ def remove_member(body_id: int, user_id: int):
 @blp.response(200, MeetingOut(many=True))
 def list_meetings(args):
     """The meetings the caller may see, by start time; filter by status, body and start date."""
-    user = require_user()
-    query = service.visible_meetings(user)
-    if "status" in args:
-        query = query.where(Meeting.status == args["status"])
-    if "body_id" in args:
-        query = query.where(Meeting.body_id == args["body_id"])
-    if "from_" in args:
-        query = query.where(Meeting.starts_at >= args["from_"])
-    if "to" in args:
-        query = query.where(Meeting.starts_at < args["to"])
-    return db.session.execute(query.order_by(Meeting.starts_at, Meeting.id)).scalars().all()
+    return sittings.meetings_for(db.session, require_user(), **args)
 
 
 @blp.route("/meetings", methods=["POST"])
@@ -235,15 +166,7 @@ def list_meetings(args):
 @_errors(403)
 def create_meeting(data):
     """Create a draft meeting (administrator, or a secretariat member of that body)."""
-    user = require_user()
-    body = db.session.get(Body, data["body_id"])
-    if body is None:
-        raise Invalid("There is no such body.", code="unknown_body")
-    if not (user.is_admin or any(m.user_id == user.id and m.is_secretariat for m in body.members)):
-        raise Forbidden("Only an administrator or the body's secretariat can create its meetings.")
-    meeting = service.create_meeting(db.session, data, actor_id=user.id)
-    db.session.commit()
-    return meeting
+    return sittings.create_meeting(db.session, require_user(), **data)
 
 
 @blp.route("/meetings/<int:meeting_id>")
@@ -256,7 +179,7 @@ def get_meeting(meeting_id: int):
     mine = permissions.participant_of(meeting, user)
     return _Detail(
         meeting,
-        participants=_participants(meeting),
+        participants=participants.in_role_order(meeting),
         agenda=_agenda(meeting),
         my_role=mine.role if mine else None,
         can_prepare=permissions.can_prepare(meeting, user),
@@ -272,11 +195,7 @@ def update_meeting(data, meeting_id: int):
     """Change a meeting's details (its secretariat)."""
     user = require_user()
     meeting = permissions.visible_meeting(db.session, meeting_id, user)
-    _require_prepare(meeting, user)
-    _not_empty(data)
-    service.update_meeting(db.session, meeting, data, actor_id=user.id)
-    db.session.commit()
-    return meeting
+    return sittings.update_meeting(db.session, meeting, user, **data)
 
 
 @blp.route("/meetings/<int:meeting_id>/status", methods=["POST"])
@@ -291,13 +210,7 @@ def change_status(data, meeting_id: int):
     """
     user = require_user()
     meeting = permissions.visible_meeting(db.session, meeting_id, user)
-    preparing = "draft" in (meeting.status, data["status"])
-    allowed = permissions.can_prepare if preparing else permissions.can_run
-    if not allowed(meeting, user):
-        raise Forbidden("You may not change this meeting's status.")
-    service.change_status(db.session, meeting, data["status"], actor_id=user.id)
-    db.session.commit()
-    return meeting
+    return sittings.change_status(db.session, meeting, user, status=data["status"])
 
 
 # ------------------------------------------------------------------ participants
@@ -308,7 +221,7 @@ def change_status(data, meeting_id: int):
 def list_participants(meeting_id: int):
     """Who takes part, with roles and voting rights (chair first)."""
     user = require_user()
-    return _participants(permissions.visible_meeting(db.session, meeting_id, user))
+    return participants.in_role_order(permissions.visible_meeting(db.session, meeting_id, user))
 
 
 @blp.route("/meetings/<int:meeting_id>/participants", methods=["POST"])
@@ -319,12 +232,7 @@ def add_participant(data, meeting_id: int):
     """Invite a user with a role (at most one chair; observers never vote)."""
     user = require_user()
     meeting = permissions.visible_meeting(db.session, meeting_id, user)
-    _require_prepare(meeting, user)
-    participant = service.add_participant(
-        db.session, meeting, data["user_id"], role=data["role"], can_vote=data.get("can_vote"),
-        vote_weight=data["vote_weight"], actor_id=user.id)
-    db.session.commit()
-    return participant
+    return participants.add_participant(db.session, meeting, user, **data)
 
 
 @blp.route("/meetings/<int:meeting_id>/participants/<int:participant_id>", methods=["PATCH"])
@@ -335,12 +243,7 @@ def update_participant(data, meeting_id: int, participant_id: int):
     """Change a participant's role, voting right or vote weight."""
     user = require_user()
     meeting = permissions.visible_meeting(db.session, meeting_id, user)
-    _require_prepare(meeting, user)
-    participant = _participant(meeting, participant_id)
-    _not_empty(data)
-    service.update_participant(db.session, participant, data, actor_id=user.id)
-    db.session.commit()
-    return participant
+    return participants.update_participant(db.session, meeting, user, participant_id=participant_id, **data)
 
 
 @blp.route("/meetings/<int:meeting_id>/participants/<int:participant_id>", methods=["DELETE"])
@@ -350,9 +253,7 @@ def remove_participant(meeting_id: int, participant_id: int):
     """Remove a participant from the meeting."""
     user = require_user()
     meeting = permissions.visible_meeting(db.session, meeting_id, user)
-    _require_prepare(meeting, user)
-    service.remove_participant(db.session, _participant(meeting, participant_id), actor_id=user.id)
-    db.session.commit()
+    participants.remove_participant(db.session, meeting, user, participant_id=participant_id)
 
 
 # ------------------------------------------------------------------ agenda items
@@ -374,9 +275,7 @@ def create_item(data, meeting_id: int):
     """Add an item at the end of the agenda, or of a top-level item's sub-items."""
     user = require_user()
     meeting = permissions.visible_meeting(db.session, meeting_id, user)
-    _require_prepare(meeting, user)
-    item = service.create_item(db.session, meeting, data, actor_id=user.id)
-    db.session.commit()
+    item = agenda.create_item(db.session, meeting, user, **data)
     return item_dict(item, [] if item.parent_id is None else None)
 
 
@@ -387,16 +286,8 @@ def create_item(data, meeting_id: int):
 def update_item(data, item_id: int):
     """Change an item. The chair may set only its status and conclusion; the rest is the secretariat's."""
     user = require_user()
-    item = _visible_item(user, item_id)
-    running_only = set(data) <= service.ITEM_RUN_FIELDS
-    allowed = permissions.can_run if running_only else permissions.can_prepare
-    if not allowed(item.meeting, user):
-        raise Forbidden("You may not change this agenda item.")
-    _not_empty(data)
-    service.update_item(db.session, item, data, actor_id=user.id)
-    db.session.commit()
-    subs = service.level(item.meeting, item.id) if item.parent_id is None else None
-    return item_dict(item, subs)
+    item = permissions.visible_item(db.session, item_id, user)
+    return _with_subs(agenda.update_item(db.session, item, user, **data))
 
 
 @blp.route("/items/<int:item_id>", methods=["DELETE"])
@@ -405,10 +296,7 @@ def update_item(data, item_id: int):
 def delete_item(item_id: int):
     """Delete an item and its sub-items."""
     user = require_user()
-    item = _visible_item(user, item_id)
-    _require_prepare(item.meeting, user)
-    service.delete_item(db.session, item, actor_id=user.id)
-    db.session.commit()
+    agenda.delete_item(db.session, permissions.visible_item(db.session, item_id, user), user)
 
 
 @blp.route("/meetings/<int:meeting_id>/items/order", methods=["POST"])
@@ -419,7 +307,4 @@ def reorder_items(data, meeting_id: int):
     """Order one level of the agenda: ``ids`` lists every item of that level (parent_id null = top level)."""
     user = require_user()
     meeting = permissions.visible_meeting(db.session, meeting_id, user)
-    _require_prepare(meeting, user)
-    ordered = service.reorder_items(db.session, meeting, data["parent_id"], data["ids"], actor_id=user.id)
-    db.session.commit()
-    return [item_dict(i, service.level(meeting, i.id) if i.parent_id is None else None) for i in ordered]
+    return [_with_subs(i) for i in agenda.reorder_items(db.session, meeting, user, **data)]

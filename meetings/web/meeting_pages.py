@@ -13,7 +13,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from meetings.bodies import permissions, service
+from meetings.bodies import agenda, permissions, sittings
 from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
 from meetings.core.extensions import db
@@ -31,12 +31,12 @@ def hall_time(value: datetime | None) -> str:
     """A stored time as the hall reads it: "14:30, 27/11/2026"."""
     if value is None:
         return ""
-    return service.as_utc(value).astimezone(HALL_TZ).strftime("%H:%M, %d/%m/%Y")
+    return value.astimezone(HALL_TZ).strftime("%H:%M, %d/%m/%Y")
 
 
 def iso_utc(value: datetime | None) -> str:
     """A stored time for <time datetime>, with its offset."""
-    return service.as_utc(value).isoformat() if value is not None else ""
+    return value.isoformat() if value is not None else ""
 
 
 def _is_upcoming(meeting: Meeting, now: datetime) -> bool:
@@ -44,7 +44,7 @@ def _is_upcoming(meeting: Meeting, now: datetime) -> bool:
         return True
     if meeting.status == "closed":
         return False
-    return service.as_utc(meeting.ends_at or meeting.starts_at) >= now
+    return (meeting.ends_at or meeting.starts_at) >= now
 
 
 @bp.route("/")
@@ -52,12 +52,12 @@ def _is_upcoming(meeting: Meeting, now: datetime) -> bool:
 def my_meetings():
     """The meetings the user may see: upcoming and live ones first (soonest first), then past ones."""
     user = current_user._get_current_object()
-    meetings = db.session.execute(service.visible_meetings(user)).scalars().all()
+    meetings = db.session.execute(sittings.visible_meetings(user)).scalars().all()
     now = utcnow()
     upcoming = sorted((m for m in meetings if _is_upcoming(m, now)),
-                      key=lambda m: (m.status not in _LIVE, service.as_utc(m.starts_at), m.id))
+                      key=lambda m: (m.status not in _LIVE, m.starts_at, m.id))
     past = sorted((m for m in meetings if not _is_upcoming(m, now)),
-                  key=lambda m: (service.as_utc(m.starts_at), m.id), reverse=True)
+                  key=lambda m: (m.starts_at, m.id), reverse=True)
     return render_template("agenda/my_meetings.html", upcoming=upcoming, past=past, hall_time=hall_time,
                            iso_utc=iso_utc)
 
@@ -83,7 +83,7 @@ def meeting_page(meeting_id: int):
     return render_template(
         "agenda/meeting.html",
         meeting=meeting,
-        agenda=service.agenda_tree(meeting),
+        agenda=agenda.agenda_tree(meeting),
         participants=sorted(meeting.participants, key=lambda p: (_ROLE_ORDER.get(p.role, 9), p.user.full_name)),
         documents=by_item,
         my_role=mine.role if mine else None,

@@ -1,1 +1,0 @@
-"""archive models (to be filled in by its issue)."""
