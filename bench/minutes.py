@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import write_json  # noqa: E402
 from bench.minutes_record import big_record  # noqa: E402
 from meetings.minutes import keys, signing  # noqa: E402
-from meetings.minutes.compose import SERIF, _register, compose  # noqa: E402
+from meetings.minutes.compose import SERIF, compose, register_minutes_fonts  # noqa: E402
 from meetings.minutes.record import MinutesRecord  # noqa: E402
 from meetings.minutes.verify import verify_pdf  # noqa: E402
 
@@ -36,7 +36,7 @@ def baseline(record: MinutesRecord) -> tuple[bytes, int]:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, SimpleDocTemplate
 
-    _register()
+    register_minutes_fonts()
     style = ParagraphStyle("p", fontName=SERIF, fontSize=10.5, leading=12.6)
     lines = [record.body_name, record.meeting_title]
     lines += [f"{n} {a.full_name} {a.role} {a.status} {a.reason or ''}" for n, a in enumerate(record.attendees, 1)]

@@ -21,11 +21,11 @@ def _agenda_document(app, s, meeting_id, item_id):
     """A current agenda document stored where the documents domain keeps its files."""
     import hashlib
 
-    from meetings.archive.bundle import _document_path
     from meetings.documents.models import Document
+    from meetings.documents.storage import blob_path
 
     sha = hashlib.sha256(AGENDA_PDF).hexdigest()
-    path = _document_path(app.config["STORAGE_PATH"], sha)
+    path = blob_path(app.config["STORAGE_PATH"], sha)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(AGENDA_PDF)
     s.add(Document(meeting_id=meeting_id, agenda_item_id=item_id, title="Đề án phát triển đô thị 2030",
@@ -35,8 +35,7 @@ def _agenda_document(app, s, meeting_id, item_id):
 
 def _hold_meeting(app, world):
     """Attendance, a speaker and an open vote, through the live and voting domains' own services."""
-    from meetings.live import service as live
-    from meetings.live import speakers
+    from meetings.live import attendance, presenter, speakers
     from meetings.voting import casting
     from meetings.voting import service as voting
 
@@ -53,9 +52,9 @@ def _hold_meeting(app, world):
         for name, status, reason in (("chair", "present", None), ("secretary", "present", None),
                                      ("delegate", "present", None), ("delegate2", "excused", "Đi công tác"),
                                      ("observer", "remote", None)):
-            live.mark_attendance(s, meeting, sec, world.users[name].id, status, reason=reason)
+            attendance.mark_attendance(s, meeting, sec, world.users[name].id, status, reason=reason)
         s.commit()
-        live.open_item(s, meeting, sec, item.id)
+        presenter.open_item(s, meeting, sec, item.id)
         s.commit()
         req = speakers.request_to_speak(s, meeting, s.merge(world.delegate), "speech", "for")
         s.commit()
@@ -168,11 +167,22 @@ def test_bagit_bundle_validates_and_holds_the_record(archived, as_user, tmp_path
         bagit.Bag(str(tmp_path / "unzipped" / f"meeting-{world.meeting.id}")).validate()
 
 
-def test_bundle_access(archived, as_user):
+def test_bundle_access(archived, as_user, app):
+    from sqlalchemy import func, select
+
+    from meetings.platform.audit.models import AuditEntry
+
+    def exports() -> int:
+        with app.app_context():
+            return db.session.execute(select(func.count()).select_from(AuditEntry)
+                                      .where(AuditEntry.action == "archive.bundle_exported")).scalar_one()
+
     world = archived["world"]
     url = f"/api/v1/meetings/{world.meeting.id}/bundle"
     assert as_user("secretary").get(url).status_code == 200
+    assert exports() == 1  # who took a copy of the record is part of the record, though the export is a GET
     assert as_user("delegate").get(url).status_code == 403
     assert as_user("outsider").get(url).status_code == 404
     assert as_user("archivist").get("/api/v1/meetings/999999/bundle").status_code == 404
     assert as_user(None).get(url).status_code == 401
+    assert exports() == 1  # refused exports record nothing

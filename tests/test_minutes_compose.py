@@ -148,7 +148,7 @@ def test_child_job_limits_stop_a_runaway_job():
     """A job over its time or memory limit is ended in its child; the caller gets a clear error."""
     from bench.minutes_record import big_record
     from meetings.core.errors import Unavailable
-    from meetings.minutes.worker import run_job
+    from meetings.minutes.runner import run_job
 
     job = {"op": "compose", "record": big_record(500, 60, 40).to_json(), "out": "/dev/null"}
     with pytest.raises(Unavailable) as err:

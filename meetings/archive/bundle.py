@@ -30,10 +30,14 @@ from sqlalchemy.orm import Session
 from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
 from meetings.documents.models import Document
+from meetings.documents.storage import blob_path
+from meetings.live.attendance import attendance_list
+from meetings.live.speakers import speaker_history
 from meetings.minutes import files
 from meetings.minutes.models import Minutes
 from meetings.platform.audit.models import AuditEntry
 from meetings.platform.audit.service import verify_chain
+from meetings.voting.results import poll_results_for_minutes
 
 
 def _json_default(value: Any) -> Any:
@@ -53,39 +57,6 @@ def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
         w.writerow(header)
         w.writerows([["" if v is None else (v.isoformat() if isinstance(v, datetime) else v) for v in r]
                      for r in rows])
-
-
-def _document_path(storage: str, sha256: str) -> Path:
-    try:
-        from meetings.documents.storage import blob_path
-    except ImportError:  # the documents domain's storage is optional here
-        return Path(storage) / "blobs" / sha256[:2] / sha256[2:4] / f"{sha256}.pdf"
-    return blob_path(storage, sha256)
-
-
-def _attendance(session: Session, meeting: Meeting) -> list[dict[str, Any]]:
-    try:
-        from meetings.live.service import attendance_list
-    except ImportError:
-        return [{"user_id": p.user_id, "full_name": p.user.full_name, "role": p.role, "status": "unknown",
-                 "reason": None, "arrived_at": None, "can_vote": p.can_vote} for p in meeting.participants]
-    return attendance_list(session, meeting.id)
-
-
-def _polls(session: Session, meeting_id: int) -> list[dict[str, Any]]:
-    try:
-        from meetings.voting.service import poll_results_for_minutes
-    except ImportError:
-        return []
-    return poll_results_for_minutes(session, meeting_id)
-
-
-def _speakers(session: Session, meeting_id: int) -> list[dict[str, Any]]:
-    try:
-        from meetings.live.speakers import speaker_history
-    except ImportError:
-        return []
-    return speaker_history(session, meeting_id)
 
 
 def _safe_name(name: str) -> str:
@@ -111,23 +82,23 @@ def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], 
         docs = session.execute(select(Document).where(Document.meeting_id == meeting.id, Document.is_current)
                                .order_by(Document.id)).scalars().all()
         for d in docs:
-            src = _document_path(storage, d.sha256)
+            src = blob_path(storage, d.sha256)
             if src.exists():
                 (bag_dir / "documents" / f"{d.id}-{_safe_name(Path(d.filename).stem)}.pdf").write_bytes(
                     src.read_bytes())
-        attendance = _attendance(session, meeting)
+        attendance = attendance_list(session, meeting.id)
         _dump(bag_dir / "attendance.json", attendance)
         _csv(bag_dir / "attendance.csv", ["user_id", "full_name", "role", "status", "reason", "arrived_at"],
              [[a.get("user_id"), a.get("full_name"), a.get("role"), a.get("status"), a.get("reason"),
                a.get("arrived_at")] for a in attendance])
-        polls = _polls(session, meeting.id)
+        polls = poll_results_for_minutes(session, meeting.id)
         _dump(bag_dir / "votes.json", polls)
         _csv(bag_dir / "votes.csv", ["poll_id", "title", "secret", "option", "count", "base", "base_count",
                                      "threshold", "required", "outcome", "closed_at"],
              [[p.get("poll_id"), p.get("title"), p.get("secret"), o.get("label"), o.get("count"), p.get("base"),
                p.get("base_count"), p.get("threshold"), p.get("required"), p.get("outcome"), p.get("closed_at")]
               for p in polls for o in p.get("options", [])])
-        _dump(bag_dir / "speakers.json", _speakers(session, meeting.id))
+        _dump(bag_dir / "speakers.json", speaker_history(session, meeting.id))
         entries = session.execute(select(AuditEntry).where(AuditEntry.meeting_id == meeting.id)
                                   .order_by(AuditEntry.id)).scalars().all()
         with (bag_dir / "audit-log.jsonl").open("w", encoding="utf-8") as fh:

@@ -1,9 +1,9 @@
 """Searching published minutes: by body, date range, title and full text.
 
-The minutes' text is extracted when they are finalized; ``search_key`` stores
-it casefolded and once more without Vietnamese diacritics, so "ke hoach"
-finds "Kế hoạch" and "KẾ HOẠCH" alike, on SQLite and PostgreSQL the same way
-(plain LIKE, no database-specific text search).
+The minutes' text is extracted when they are finalized and stored casefolded
+and once more without Vietnamese diacritics (``meetings.minutes.search_text``),
+so "ke hoach" finds "Kế hoạch" and "KẾ HOẠCH" alike, on SQLite and PostgreSQL
+the same way (plain LIKE, no database-specific text search).
 """
 from __future__ import annotations
 
@@ -18,20 +18,9 @@ from sqlalchemy.orm import Session
 from meetings.accounts.models import User
 from meetings.bodies.models import Body, Meeting, Participant
 from meetings.minutes.models import Minutes
+from meetings.minutes.search_text import strip_marks
 
 MAX_PER_PAGE = 100
-
-
-def strip_marks(text: str) -> str:
-    """Vietnamese without diacritics: "Đề án Kế hoạch" → "De an Ke hoach"."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-
-
-def search_key(*parts: str | None) -> str:
-    """What the search matches against: the casefolded text and its diacritic-free twin."""
-    text = unicodedata.normalize("NFC", " ".join(p for p in parts if p)).casefold()
-    return text + "\n" + strip_marks(text)
 
 
 def _like(term: str) -> str:

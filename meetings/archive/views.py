@@ -1,4 +1,7 @@
-"""REST: the archive — search published minutes, export a meeting's BagIt package."""
+"""REST: the archive — search published minutes, export a meeting's BagIt package.
+
+Thin: parse, call one service function (which checks the caller's permission), shape.
+"""
 from __future__ import annotations
 
 import tempfile
@@ -8,13 +11,9 @@ from flask import current_app, send_file
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from meetings.archive.bundle import write_bundle
-from meetings.archive.search import MAX_PER_PAGE, ArchiveQuery, search
-from meetings.bodies.models import Meeting
-from meetings.bodies.permissions import can_prepare, can_view
-from meetings.core.errors import Forbidden, Invalid, NotFound
+from meetings.archive import service
+from meetings.archive.search import MAX_PER_PAGE, ArchiveQuery
 from meetings.core.extensions import db
-from meetings.platform.audit import service as audit
 from meetings.platform.http.caller import require_user
 from meetings.platform.http.schemas import UtcDateTime, error_responses
 
@@ -62,17 +61,9 @@ class ArchivePage(ma.Schema):
 @blp.response(200, ArchivePage)
 def search_archive(args):
     """Published minutes by body, date range, title and full text (words match with or without diacritics)."""
-    user = require_user()
-    if args.get("date_from") and args.get("date_to") and args["date_from"] > args["date_to"]:
-        raise Invalid("date_from is after date_to.")
-    return search(db.session, user, ArchiveQuery(
+    return service.search_archive(db.session, require_user(), ArchiveQuery(
         body_id=args.get("body_id"), date_from=args.get("date_from"), date_to=args.get("date_to"),
         title=args.get("title"), text=args.get("q"), page=args["page"], per_page=args["per_page"]))
-
-
-def can_export(meeting: Meeting, user) -> bool:
-    """Archivists, administrators and the meeting's secretariat export its package."""
-    return user.is_archivist or user.is_admin or can_prepare(meeting, user)
 
 
 @blp.route("/meetings/<int:meeting_id>/bundle")
@@ -81,17 +72,12 @@ def can_export(meeting: Meeting, user) -> bool:
 def meeting_bundle(meeting_id: int):
     """The meeting's archival package: signed minutes, agenda PDFs, attendance, votes, audit log, checksums."""
     user = require_user()
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or not (can_view(meeting, user) or user.is_archivist):
-        raise NotFound("No such meeting.")
-    if not can_export(meeting, user):
-        raise Forbidden("Only archivists and the secretariat export archival packages.")
     out = tempfile.TemporaryFile()  # unnamed: gone when send_file closes it
-    summary = write_bundle(db.session, meeting, current_app.config, out)
-    # Who took a copy of the record is part of the record.
-    audit.record(db.session, "archive.bundle_exported", actor_id=user.id, object_type="meeting",
-                 object_id=meeting.id, meeting_id=meeting.id, details=summary)
-    db.session.commit()
+    try:
+        service.export_bundle(db.session, meeting_id, user, current_app.config, out)
+    except BaseException:
+        out.close()
+        raise
     out.seek(0)
     return send_file(out, mimetype="application/zip", as_attachment=True,
-                     download_name=f"meeting-{meeting.id}-bag.zip", max_age=0)
+                     download_name=f"meeting-{meeting_id}-bag.zip", max_age=0)

@@ -113,7 +113,7 @@ def ca_list():
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def minutes_verify(pdf: Path, as_json: bool):
     """Verify every signature of PDF; exit 1 unless all are intact, valid and allowed."""
-    from meetings.minutes.service import verify_file
+    from meetings.minutes.verification import verify_file
 
     report = _run(lambda: verify_file(pdf, current_app.config))
     if as_json:

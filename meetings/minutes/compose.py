@@ -50,7 +50,8 @@ SERIF, SERIF_BOLD, SERIF_ITALIC, SERIF_BOLD_ITALIC = (
 
 
 @lru_cache(maxsize=1)
-def _register() -> None:
+def register_minutes_fonts() -> None:
+    """Register the serif family with ReportLab, once per process (the fork server does it before forking)."""
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
@@ -90,7 +91,7 @@ class SignatureBlock(Flowable):
 
 @lru_cache(maxsize=1)
 def _styles() -> dict[str, ParagraphStyle]:
-    _register()
+    register_minutes_fonts()
     base = ParagraphStyle("body", fontName=SERIF, fontSize=BODY_PT, leading=BODY_PT * 1.35,
                           alignment=TA_JUSTIFY, spaceAfter=3)
     return {

@@ -5,10 +5,11 @@ checked in a child process like every other untrusted file.
 """
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template, request
 from flask_login import login_required
 
 from meetings.core.errors import DomainError
+from meetings.minutes import verification
 
 bp = Blueprint("minutes_pages", __name__)
 
@@ -16,14 +17,11 @@ bp = Blueprint("minutes_pages", __name__)
 @bp.route("/verify", methods=["GET", "POST"])
 @login_required
 def verify_page():
-    from flask import request
-
-    from meetings.minutes.views import read_upload, verify_upload
-
+    """The form, and on POST the report of the uploaded PDF (or why it could not be checked)."""
     report, error = None, None
     if request.method == "POST":
         try:
-            report = verify_upload(read_upload())
+            report = verification.verify_upload(verification.read_upload(request), current_app.config)
         except DomainError as err:
             error = err.message
     return render_template("minutes/verify.html", report=report, error=error), 422 if error else 200

@@ -1,9 +1,10 @@
-"""Composing and signing in a child process, with a time and a memory limit.
+"""The minutes jobs a child process runs: compose, sign, verify.
 
-The gevent loop keeps serving sockets while ReportLab or pyHanko work, and a
-runaway job is killed rather than taking the server down. Jobs go to a warm
-fork server (meetings.minutes.forkserver) as JSON, never on a command line,
-so a passphrase shows in no process listing or log; files travel by path.
+Each job is a JSON document (files travel by path) and its answer is one too;
+every failure becomes an answer, never an exception, so the parent can raise
+the same DomainError again (``meetings.minutes.runner``). Children are forked
+by ``meetings.minutes.forkserver``; this module imports only what composing
+and signing need, never the web application or the database.
 """
 from __future__ import annotations
 
@@ -12,29 +13,19 @@ import json
 import logging
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 from meetings.core.errors import DomainError, Invalid, Unavailable
+from meetings.minutes.compose import compose
+from meetings.minutes.record import MinutesRecord
+from meetings.minutes.signing import KeySpec, add_signature_fields, sign
+from meetings.minutes.verify import verify_pdf
 
-DEFAULT_SECONDS = 120
-DEFAULT_MEMORY_MB = 2048
-
-
-def run_job(job: dict[str, Any], *, seconds: int = DEFAULT_SECONDS, memory_mb: int = DEFAULT_MEMORY_MB) -> dict:
-    """Run ``job`` in a forked child (see forkserver); DomainErrors raised there are raised here again."""
-    from meetings.minutes.forkserver import submit
-
-    lines = [ln for ln in submit(job, seconds=seconds, memory_mb=memory_mb).splitlines() if ln.startswith("{")]
-    if not lines:
-        # The child died without answering: the alarm or the memory cap ended it.
-        raise Unavailable(f"The {job.get('op')} job was stopped (time or memory limit).", code="job_failed")
-    result = json.loads(lines[-1])
-    if "error" in result:
-        err = result["error"]
-        cls = {"invalid": Invalid, "unavailable": Unavailable}.get(err.get("kind"), DomainError)
-        raise cls(err["message"], code=err.get("code"))
-    return result
+log = logging.getLogger(__name__)
 
 
 def handle(job: dict[str, Any]) -> dict[str, Any]:
@@ -48,16 +39,12 @@ def handle(job: dict[str, Any]) -> dict[str, Any]:
         return {"error": {"kind": "unavailable", "code": "job_failed",
                           "message": f"The {job.get('op')} job ran out of memory and was stopped."}}
     except Exception:  # the traceback goes to the server's stderr; the caller gets a plain error
-        logging.getLogger(__name__).exception("minutes job %s failed", job.get("op"))
+        log.exception("minutes job %s failed", job.get("op"))
         return {"error": {"kind": "unavailable", "code": "job_failed",
                           "message": f"The {job.get('op')} job failed; the error was logged."}}
 
 
 def _compose(job: dict) -> dict:
-    from meetings.minutes.compose import compose
-    from meetings.minutes.record import MinutesRecord
-    from meetings.minutes.signing import add_signature_fields
-
     composed = compose(MinutesRecord.from_json(job["record"]), draft=job.get("draft", False),
                        tz=job.get("tz") or "Asia/Ho_Chi_Minh")
     pdf = composed.pdf
@@ -76,16 +63,12 @@ def extract_text(path: str) -> str:
                               check=True)
         return done.stdout.decode("utf-8", "replace")
     except (OSError, subprocess.SubprocessError):
-        from pypdf import PdfReader
+        from pypdf import PdfReader  # only on machines without poppler
 
         return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
 
 
 def _sign(job: dict) -> dict:
-    from datetime import datetime
-
-    from meetings.minutes.signing import KeySpec, sign
-
     pdf = Path(job["pdf"]).read_bytes()
     signed = sign(pdf, role=job["role"], spec=KeySpec(**job["spec"]), secret=job["secret"],
                   signer_name=job["signer_name"], font_cache=job["font_cache"],
@@ -96,10 +79,6 @@ def _sign(job: dict) -> dict:
 
 
 def _verify(job: dict) -> dict:
-    from cryptography import x509
-
-    from meetings.minutes.verify import verify_pdf
-
     roots = []
     for path in job.get("roots", []):
         roots.extend(x509.load_pem_x509_certificates(Path(path).read_bytes()))
