@@ -61,6 +61,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from meetings.platform.http.commit import init_commit_point
     from meetings.web import init_pages
 
+    _connect_signal_receivers()
     init_auth(app)
     init_api(app)
     init_pages(app)
@@ -69,6 +70,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_health(app)
     init_commit_point(app)  # last: it must run before the other after-request hooks
     return app
+
+
+def _connect_signal_receivers() -> None:
+    """Import the modules that connect receivers to domain signals (meetings/platform/signals.py)."""
+    from meetings.annotations import receivers  # noqa: F401  (document replaced / opened)
 
 
 def _instance_secret(instance_path: str) -> str:
@@ -96,7 +102,6 @@ def _init_socketio(app: Flask) -> None:
     from meetings.accounts import events as _account_events  # noqa: F401
     from meetings.annotations import events as _annotation_events  # noqa: F401
     from meetings.live import events as _live_events  # noqa: F401
-    from meetings.minutes import events as _minutes_events  # noqa: F401
     from meetings.voting import events as _voting_events  # noqa: F401
     socketio.init_app(app, async_mode="gevent", cors_allowed_origins=[], **kwargs)
 

@@ -81,7 +81,7 @@ def app(database_url, tmp_path):
     _empty_all_tables()
     from meetings.annotations import receipts
 
-    receipts._recently_recorded.clear()  # ids start again at 1 in the emptied tables
+    receipts.reset()  # ids start again at 1 in the emptied tables
     # No app context stays pushed: each test request gets its own, as in production
     # (Flask-Login caches the user on ``g`` for a context's lifetime).
     yield application

@@ -280,9 +280,10 @@ def test_old_versions_take_no_new_annotations(app, as_user, world, doc):
     from meetings.documents.service import replace_document
     from tests.annotation_helpers import PAGE_TEXTS, pdf_with_lines
 
-    replace_document(db.session, db.session.merge(doc), pdf_with_lines(PAGE_TEXTS[:2]), filename="v2.pdf",
-                     uploaded_by_id=world.secretary.id, storage_path=app.config["STORAGE_PATH"])
-    db.session.commit()
+    with app.app_context():  # the carry-over receiver reads the app's settings
+        replace_document(db.session, db.session.merge(doc), db.session.merge(world.secretary),
+                         pdf_with_lines(PAGE_TEXTS[:2]), filename="v2.pdf", storage_path=app.config["STORAGE_PATH"])
+        db.session.commit()
     r = as_user("delegate").post(f"{API}/documents/{doc.id}/annotations", json=ink())
     assert r.status_code == 409 and r.json["error"]["code"] == "document_replaced"
 
@@ -290,23 +291,23 @@ def test_old_versions_take_no_new_annotations(app, as_user, world, doc):
 def test_read_receipts_for_those_who_run_the_meeting(as_user, world, doc):
     from datetime import timedelta
 
+    from meetings.annotations import receipts
     from meetings.annotations.models import DocumentView
-    from meetings.annotations.service import record_document_view
     from meetings.documents.models import Document
 
     for name in ("delegate", "delegate", "chair"):  # the second is one of many Range requests: one opening
-        record_document_view(db.session, db.session.get(Document, doc.id), world.users[name])
+        receipts.queue_opening(db.session.get(Document, doc.id), world.users[name])
+    assert receipts.flush() == 2  # what the background flush does a few seconds later
+    db.session.rollback()  # end this session's read snapshot: the flush wrote on its own connection
     assert db.session.execute(select(DocumentView.open_count).where(
         DocumentView.user_id == world.delegate.id)).scalar_one() == 1
     row = db.session.execute(select(DocumentView).where(DocumentView.user_id == world.delegate.id)).scalar_one()
     row.first_opened_at -= timedelta(hours=2)
     row.last_opened_at -= timedelta(hours=1)
     db.session.commit()
-    from meetings.annotations import receipts
-
     receipts._recently_recorded.clear()  # what an hour does to the process's one-minute memo
-    record_document_view(db.session, db.session.get(Document, doc.id), world.delegate)  # back an hour later
-    db.session.remove()  # forget the row loaded above: the request reads what is stored
+    receipts.queue_opening(db.session.get(Document, doc.id), world.delegate)  # back an hour later
+    db.session.remove()  # forget the row loaded above: the request reads what is stored (flushing the queue first)
     r = as_user("chair").get(f"{API}/meetings/{world.meeting.id}/read-receipts")
     assert r.status_code == 200
     [entry] = r.json

@@ -11,7 +11,6 @@ from pypdf import PdfReader
 from meetings.annotations import carryover, export
 from meetings.core.errors import Invalid
 from meetings.core.extensions import db
-from meetings.documents.models import Document
 from tests.annotation_helpers import PAGE_TEXTS, add_doc, arrow, highlight, ink, note, pdf_with_lines, rect
 
 API = "/api/v1"
@@ -170,14 +169,19 @@ def test_carry_over_to_a_new_version(app, as_user, world, doc):
     # v2: a cover page in front, page 2's budget sentence rewritten, page 3 unchanged (now page 4).
     v2_pages = [["Trang bìa: Tờ trình của Ủy ban"], PAGE_TEXTS[0],
                 ["Điều 2. Giải pháp đầu tư công trọng điểm", "Vốn được điều chỉnh theo tiến độ"], PAGE_TEXTS[2]]
-    new = replace_document(db.session, db.session.merge(doc), pdf_with_lines(v2_pages), filename="v2.pdf",
-                           uploaded_by_id=world.secretary.id, storage_path=app.config["STORAGE_PATH"])
-    db.session.flush()
-    result = carryover.carry_over_files(db.session, db.session.get(Document, doc.id), new, app.config,
-                                        actor_id=world.secretary.id)
-    db.session.commit()
-    assert set(result.moved) == {kept["id"], on_kept["id"], drawn_p3["id"]}
-    assert set(result.orphaned) == {gone["id"], drawn_p2["id"]}
+    # The annotations domain carries over from the document_replaced signal, in the same transaction.
+    with app.app_context():  # the receiver reads the app's settings (storage, child-process limits)
+        new = replace_document(db.session, db.session.merge(doc), db.session.merge(world.secretary),
+                               pdf_with_lines(v2_pages), filename="v2.pdf", storage_path=app.config["STORAGE_PATH"])
+        db.session.commit()
+    from sqlalchemy import select
+
+    from meetings.platform.audit.models import AuditEntry
+
+    [result] = db.session.execute(select(AuditEntry.details).where(
+        AuditEntry.action == "annotations.carried_over", AuditEntry.object_id == new.id)).scalars()
+    assert set(result["moved"]) == {kept["id"], on_kept["id"], drawn_p3["id"]}
+    assert set(result["orphaned"]) == {gone["id"], drawn_p2["id"]}
     listed = {a["id"]: a for a in d1.get(f"{API}/documents/{new.id}/annotations").json["annotations"]}
     assert set(listed) == {b["id"] for b in (kept, on_kept, gone, drawn_p3, drawn_p2)}  # never silently lost
     assert (listed[kept["id"]]["page"], listed[kept["id"]]["orphaned"]) == (2, False)
@@ -200,8 +204,6 @@ def test_carry_over_to_a_new_version(app, as_user, world, doc):
                                                                       f"urn:uuid:{drawn_p2['id']}"}
     assert len(items) == 5
     # The shared highlight's move was announced to the meeting; the private ones were not.
-    from sqlalchemy import select
-
     from meetings.platform.realtime.models import MeetingEvent
 
     moved = db.session.execute(select(MeetingEvent).where(MeetingEvent.type == "annotation.moved")).scalars().all()

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from meetings.annotations.changes import audience_of, broadcast, next_rev
 from meetings.annotations.models import Annotation
 from meetings.core.db import utcnow
 from meetings.core.errors import DomainError
@@ -84,8 +85,6 @@ def carry_over(session: Session, old_document: Document, new_document: Document,
     """Move the live annotations of ``old_document`` to ``new_document`` (see the module's rules).
     ``text_by_page`` is the new version's text per page (:func:`export.extract_text_by_page`).
     Runs in the caller's transaction; broadcasts go out after the caller commits."""
-    from meetings.annotations.service import _audience_of, _broadcast, _next_rev
-
     pages = [_nfc(t or "") for t in text_by_page]
     squashed = [_squash(t) for t in pages]
     rows = session.execute(select(Annotation).where(
@@ -95,7 +94,7 @@ def carry_over(session: Session, old_document: Document, new_document: Document,
     new_page_of: dict[str, int | None] = {}
     # Highlights first: notes attached to them follow their fate.
     for ann in sorted(rows, key=lambda a: a.kind != "highlight"):
-        before = _audience_of(ann)
+        before = audience_of(ann)
         new_page: int | None = None
         if ann.kind == "highlight" and ann.anchor:
             found = find_anchor(ann.anchor, pages, ann.page)
@@ -123,10 +122,10 @@ def carry_over(session: Session, old_document: Document, new_document: Document,
             ann.page = new_page
             result.moved.append(ann.id)
         ann.version += 1
-        ann.rev = _next_rev(session, new_document.id)
+        ann.rev = next_rev(session, new_document.id)
         ann.updated_at = utcnow()
         session.flush()
-        _broadcast(session, ann, "annotation.moved", before, actor_id or ann.author_id)
+        broadcast(session, ann, "annotation.moved", before, actor_id or ann.author_id)
     if rows:
         record(session, "annotations.carried_over", actor_id=actor_id, object_type="document",
                object_id=new_document.id, meeting_id=new_document.meeting_id,
@@ -136,7 +135,8 @@ def carry_over(session: Session, old_document: Document, new_document: Document,
 
 def carry_over_files(session: Session, old_document: Document, new_document: Document, config: Any,
                      *, actor_id: int | None = None) -> CarryOverResult:
-    """The one call for a replace route: extract both versions' text (child processes) and carry over."""
+    """Extract both versions' text (child processes) and carry over; what the
+    ``document_replaced`` receiver runs (``receivers.py``)."""
     from meetings.annotations.export import document_file, extract_text_by_page
 
     if not session.execute(select(Annotation.id).where(Annotation.document_id == old_document.id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from meetings.accounts.models import User
 from meetings.annotations import service
+from meetings.annotations.changes import serialize
 from meetings.annotations.schemas import SocketCreate, SocketDelete, SocketUpdate
 from meetings.core.extensions import db
 from meetings.platform.realtime.gateway import socket_event
@@ -18,7 +19,7 @@ from meetings.platform.realtime.gateway import socket_event
 def on_create(user: User, data: dict) -> dict:
     doc, meeting = service.document_for(db.session, data.pop("document_id"), user)
     ann, created = service.create_annotation(db.session, doc, meeting, user, data)
-    return {"annotation": service.serialize(ann), "created": created}
+    return {"annotation": serialize(ann), "created": created}
 
 
 @socket_event("annotation.update", SocketUpdate)
@@ -26,11 +27,11 @@ def on_update(user: User, data: dict) -> dict:
     ann, doc, meeting = service.annotation_for(db.session, data.pop("id"), user)
     version = data.pop("version")
     ann = service.update_annotation(db.session, ann, doc, meeting, user, data, version)
-    return {"annotation": service.serialize(ann)}
+    return {"annotation": serialize(ann)}
 
 
 @socket_event("annotation.delete", SocketDelete)
 def on_delete(user: User, data: dict) -> dict:
     ann, _, meeting = service.annotation_for(db.session, data["id"], user)
     ann = service.delete_annotation(db.session, ann, meeting, user, data.get("version"))
-    return {"annotation": service.serialize(ann)}
+    return {"annotation": serialize(ann)}

@@ -41,8 +41,8 @@ def annotations_for_export(session: Any, document: Any, user: Any, *, include_sh
     from sqlalchemy import select
 
     from meetings.accounts.models import User
+    from meetings.annotations.changes import serialize, visible_to
     from meetings.annotations.models import Annotation
-    from meetings.annotations.service import serialize, visible_to
 
     rows = session.execute(
         select(Annotation, User.full_name).join(User, User.id == Annotation.author_id)
@@ -57,6 +57,26 @@ def annotations_for_export(session: Any, document: Any, user: Any, *, include_sh
         if mine or (include_shared and ann.visibility != "private" and visible_to(ann, user)):
             out.append({**serialize(ann), "author": author})
     return out
+
+
+def annotated_pdf_for(session: Any, document_id: int, user: Any, config: Any, *,
+                      include_shared: bool) -> tuple[bytes, str]:
+    """The annotated PDF of a document the caller may see, and its download name (quoted)."""
+    from meetings.annotations.service import document_for
+
+    doc, _ = document_for(session, document_id, user)
+    anns = annotations_for_export(session, doc, user, include_shared=include_shared)
+    return annotated_pdf(doc, anns, config), download_name(doc)
+
+
+def web_annotations_for(session: Any, document_id: int, user: Any, *, base_url: str) -> dict:
+    """The caller's own annotations of a document they may see, as a W3C Web Annotation collection."""
+    from meetings.annotations.service import document_for
+    from meetings.annotations.webannotation import collection
+
+    doc, _ = document_for(session, document_id, user)
+    anns = annotations_for_export(session, doc, user, include_shared=False, include_orphaned=True)
+    return collection(doc, anns, base_url=base_url)
 
 
 def download_name(document: Any) -> str:

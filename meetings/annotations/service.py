@@ -1,15 +1,10 @@
-"""Every write to annotations, and who receives each change.
+"""Every write to annotations, and the lookups that decide who may make it.
 
-One path for every change: validate → write (version +1, next document
+One path for every change: check the caller (here, through
+``meetings.bodies.permissions``) → validate → write (version +1, next document
 ``rev``) → audit entry → broadcast queued for after commit, to exactly the
-audience that may see the annotation:
-
-* ``meeting`` and ``presenter`` → the meeting event log (``eventlog.append``);
-* ``participants`` → ``eventlog.notify`` to the author and each chosen user;
-* ``private`` → ``eventlog.notify`` to the author (their other devices).
-
-When a change narrows the audience, those who lose sight of the annotation
-get ``annotation.withdrawn`` with its id only, never its content.
+audience that may see the annotation (``changes``). Nothing here commits: the
+HTTP request's or the socket event's commit point does.
 """
 from __future__ import annotations
 
@@ -17,42 +12,21 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
 from meetings.annotations import rules
+from meetings.annotations.changes import announce, audience_of, broadcast, next_rev, serialize, visible_to
 from meetings.annotations.models import VISIBILITIES, Annotation, AnnotationClock
-from meetings.annotations.receipts import read_receipts, record_document_view  # noqa: F401  (public API)
 from meetings.bodies.models import AgendaItem, Meeting, Participant
 from meetings.bodies.permissions import can_run, can_view, can_view_document, participant_of
 from meetings.core.db import utcnow
 from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.documents.models import Document
 from meetings.platform.audit.service import record
-from meetings.platform.realtime import eventlog
 
 EDITABLE = ("page", "visibility", "shared_with", "color", "geometry", "anchor", "text", "target_id")
-
-
-def iso(dt: datetime | None) -> str | None:
-    """UTC ISO time; SQLite hands back naive datetimes that are UTC."""
-    if dt is None:
-        return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).isoformat()
-
-
-def serialize(ann: Annotation) -> dict[str, Any]:
-    """The wire form of an annotation (REST and socket); a tombstone carries no content."""
-    base = {"id": ann.id, "document_id": ann.document_id, "meeting_id": ann.meeting_id,
-            "author_id": ann.author_id, "version": ann.version, "rev": ann.rev,
-            "updated_at": iso(ann.updated_at), "deleted": ann.deleted_at is not None}
-    if ann.deleted_at is not None:
-        return base
-    return {**base, "kind": ann.kind, "page": ann.page, "visibility": ann.visibility,
-            "shared_with": list(ann.shared_with or []), "color": ann.color, "geometry": ann.geometry,
-            "anchor": ann.anchor, "text": ann.text, "target_id": ann.target_id, "orphaned": ann.orphaned,
-            "created_at": iso(ann.created_at)}
 
 
 def document_for(session: Session, document_id: int, user: User) -> tuple[Document, Meeting]:
@@ -64,10 +38,6 @@ def document_for(session: Session, document_id: int, user: User) -> tuple[Docume
     if not can_view_document(meeting, user, doc.published):
         raise Forbidden("This document is not released to you yet.")
     return doc, meeting
-
-
-def visible_to(ann: Annotation, user: User) -> bool:
-    return rules.may_see(ann.visibility, ann.author_id, list(ann.shared_with or []), user.id)
 
 
 def annotation_for(session: Session, annotation_id: Any, user: User) -> tuple[Annotation, Document, Meeting]:
@@ -104,27 +74,8 @@ def parse_since(value: str) -> int | datetime:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as err:
         raise Invalid("since must be a cursor (an integer) or an ISO 8601 time.", code="invalid_since") from err
-    # SQLite compares stored naive UTC text: compare like with like.
-    dt = dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
-    return dt
-
-
-def _next_rev(session: Session, document_id: int) -> int:
-    """The document's next change cursor. UPDATE … RETURNING holds the clock row's lock until
-    commit, so concurrent writers get increasing cursors in commit order; the first change of a
-    document inserts the row (ON CONFLICT: two first writers racing still make one row)."""
-    stmt = (update(AnnotationClock).where(AnnotationClock.document_id == document_id)
-            .values(rev=AnnotationClock.rev + 1).returning(AnnotationClock.rev))
-    opts = {"synchronize_session": False}
-    rev = session.execute(stmt, execution_options=opts).scalar_one_or_none()
-    if rev is not None:
-        return rev
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(AnnotationClock).values(document_id=document_id, rev=0).on_conflict_do_nothing())
-    return session.execute(stmt, execution_options=opts).scalar_one()
+    # A time without an offset is taken as UTC, as the server's times are.
+    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _check_sharing(session: Session, meeting: Meeting, document: Document, user: User,
@@ -179,28 +130,6 @@ def _validated(session: Session, document: Document, meeting: Meeting, user: Use
     return out
 
 
-def _audience_of(ann: Annotation) -> str | set[int]:
-    return rules.audience(ann.visibility, ann.author_id, list(ann.shared_with or []))
-
-
-def _broadcast(session: Session, ann: Annotation, type_: str, before: str | set[int] | None,
-               actor_id: int) -> None:
-    """Queue the change for exactly its audience; tell those who lost sight of it."""
-    now = _audience_of(ann)
-    gone = {"id": ann.id, "document_id": ann.document_id}
-    if before == "meeting" and now != "meeting":
-        eventlog.append(session, ann.meeting_id, "annotation.withdrawn", gone, actor_id=actor_id)
-    elif isinstance(before, set) and isinstance(now, set):
-        for uid in sorted(before - now):
-            eventlog.notify(session, uid, "annotation.withdrawn", gone)
-    payload = {"annotation": serialize(ann)}
-    if now == "meeting":
-        eventlog.append(session, ann.meeting_id, type_, payload, actor_id=actor_id)
-    else:
-        for uid in sorted(now):
-            eventlog.notify(session, uid, type_, payload)
-
-
 def _audit(session: Session, action: str, ann: Annotation, actor_id: int) -> None:
     # Never the text or the geometry: a private note stays private in the audit log too.
     record(session, action, actor_id=actor_id, object_type="annotation", meeting_id=ann.meeting_id,
@@ -235,12 +164,12 @@ def create_annotation(session: Session, document: Document, meeting: Meeting, us
     values = _validated(session, document, meeting, user, kind, data)
     now = utcnow()
     ann = Annotation(id=ann_id, document_id=document.id, meeting_id=meeting.id, author_id=user.id, kind=kind,
-                     version=1, rev=_next_rev(session, document.id), orphaned=False,
+                     version=1, rev=next_rev(session, document.id), orphaned=False,
                      created_at=now, updated_at=now, **values)
     session.add(ann)
     session.flush()
     _audit(session, "annotation.created", ann, user.id)
-    _broadcast(session, ann, "annotation.created", None, user.id)
+    broadcast(session, ann, "annotation.created", None, user.id)
     return ann, True
 
 
@@ -261,8 +190,8 @@ def update_annotation(session: Session, ann: Annotation, document: Document, mee
     if expected_version != ann.version:
         raise Conflict("The annotation changed since you loaded it.", code="version_conflict",
                        details={"current": current})
-    before = _audience_of(ann)
-    rev = _next_rev(session, ann.document_id)  # before the changes, so they flush as one UPDATE
+    before = audience_of(ann)
+    rev = next_rev(session, ann.document_id)  # before the changes, so they flush as one UPDATE
     for k, v in values.items():
         setattr(ann, k, v)
     ann.version += 1
@@ -270,7 +199,7 @@ def update_annotation(session: Session, ann: Annotation, document: Document, mee
     ann.updated_at = utcnow()
     session.flush()
     _audit(session, "annotation.updated", ann, user.id)
-    _broadcast(session, ann, "annotation.updated", before, user.id)
+    broadcast(session, ann, "annotation.updated", before, user.id)
     return ann
 
 
@@ -285,18 +214,13 @@ def delete_annotation(session: Session, ann: Annotation, meeting: Meeting, user:
     if expected_version is not None and expected_version != ann.version:
         raise Conflict("The annotation changed since you loaded it.", code="version_conflict",
                        details={"current": serialize(ann)})
-    audience = _audience_of(ann)
+    audience = audience_of(ann)
     ann.deleted_at = ann.updated_at = utcnow()
     ann.version += 1
-    ann.rev = _next_rev(session, ann.document_id)
+    ann.rev = next_rev(session, ann.document_id)
     session.flush()
     _audit(session, "annotation.deleted", ann, user.id)
-    payload = {"annotation": serialize(ann)}
-    if audience == "meeting":
-        eventlog.append(session, ann.meeting_id, "annotation.deleted", payload, actor_id=user.id)
-    else:
-        for uid in sorted(audience):
-            eventlog.notify(session, uid, "annotation.deleted", payload)
+    announce(session, ann, "annotation.deleted", audience, user.id)
     return ann
 
 

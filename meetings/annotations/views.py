@@ -1,10 +1,15 @@
-"""REST: annotations, their exports, and read receipts. Thin: check, call the service, shape."""
+"""REST: annotations, their exports, and read receipts.
+
+Thin: find the caller and the document, call the service (which checks who may), shape
+the answer. The request's commit point commits.
+"""
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify
 from flask_smorest import Blueprint
 
-from meetings.annotations import export, service, webannotation
+from meetings.annotations import export, receipts, service
+from meetings.annotations.changes import serialize
 from meetings.annotations.schemas import (
     AnnotationCreate,
     AnnotationList,
@@ -15,8 +20,6 @@ from meetings.annotations.schemas import (
     ExportArgs,
     ListArgs,
 )
-from meetings.bodies.permissions import can_run, visible_meeting
-from meetings.core.errors import Forbidden
 from meetings.core.extensions import db
 from meetings.platform.http.caller import require_user
 from meetings.platform.http.schemas import error_responses
@@ -48,8 +51,7 @@ def create_annotation(body, document_id: int):
     user = require_user()
     doc, meeting = service.document_for(db.session, document_id, user)
     ann, created = service.create_annotation(db.session, doc, meeting, user, body)
-    db.session.commit()
-    return service.serialize(ann), 201 if created else 200
+    return serialize(ann), 201 if created else 200
 
 
 @blp.route("/annotations/<string:annotation_id>", methods=["PATCH"])
@@ -63,8 +65,7 @@ def update_annotation(body, annotation_id: str):
     ann, doc, meeting = service.annotation_for(db.session, annotation_id, user)
     version = body.pop("version")
     ann = service.update_annotation(db.session, ann, doc, meeting, user, body, version)
-    db.session.commit()
-    return service.serialize(ann)
+    return serialize(ann)
 
 
 @blp.route("/annotations/<string:annotation_id>", methods=["DELETE"])
@@ -76,8 +77,7 @@ def delete_annotation(args, annotation_id: str):
     user = require_user()
     ann, _, meeting = service.annotation_for(db.session, annotation_id, user)
     ann = service.delete_annotation(db.session, ann, meeting, user, args.get("version"))
-    db.session.commit()
-    return service.serialize(ann)
+    return serialize(ann)
 
 
 @blp.route("/documents/<int:document_id>/annotations/presenter", methods=["DELETE"])
@@ -88,7 +88,6 @@ def clear_presenter(document_id: int):
     user = require_user()
     doc, meeting = service.document_for(db.session, document_id, user)
     count = service.clear_presenter(db.session, doc, meeting, user)
-    db.session.commit()
     return {"cleared": count}
 
 
@@ -99,11 +98,8 @@ def clear_presenter(document_id: int):
 def annotated_pdf(args, document_id: int):
     """The PDF with the caller's annotations (``?include=shared``: and those shared with them)
     as native PDF annotations that Acrobat, Okular and PDF.js show and can edit."""
-    user = require_user()
-    doc, _ = service.document_for(db.session, document_id, user)
-    anns = export.annotations_for_export(db.session, doc, user, include_shared=args["include"] == "shared")
-    data = export.annotated_pdf(doc, anns, current_app.config)
-    filename = export.download_name(doc)
+    data, filename = export.annotated_pdf_for(db.session, document_id, require_user(), current_app.config,
+                                              include_shared=args["include"] == "shared")
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f"attachment; filename=\"annotated.pdf\"; filename*=UTF-8''{filename}",
         "Cache-Control": "private, no-store",
@@ -115,10 +111,7 @@ def annotated_pdf(args, document_id: int):
 @error_responses(blp, 403, 404)
 def annotations_jsonld(document_id: int):
     """The caller's own annotations as a W3C Web Annotation collection (JSON-LD)."""
-    user = require_user()
-    doc, _ = service.document_for(db.session, document_id, user)
-    anns = export.annotations_for_export(db.session, doc, user, include_shared=False, include_orphaned=True)
-    resp = jsonify(webannotation.collection(doc, anns, base_url=_base_url()))
+    resp = jsonify(export.web_annotations_for(db.session, document_id, require_user(), base_url=_base_url()))
     resp.mimetype = "application/ld+json"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
@@ -128,12 +121,10 @@ def annotations_jsonld(document_id: int):
 @blp.response(200, DocumentReceipts(many=True))
 @error_responses(blp, 403, 404)
 def read_receipts(meeting_id: int):
-    """Which participants opened each document, first and last time (chair and secretariat)."""
-    user = require_user()
-    meeting = visible_meeting(db.session, meeting_id, user)
-    if not can_run(meeting, user):
-        raise Forbidden("Only the chair and the secretariat see read receipts.")
-    return service.read_receipts(db.session, meeting)
+    """Which participants opened each document, first and last time (chair and secretariat).
+
+    An opening shows here once written: at most a few seconds after the file was served."""
+    return receipts.read_receipts(db.session, meeting_id, require_user())
 
 
 def _base_url() -> str:

@@ -26,7 +26,7 @@ def quorum(members: int, present: int, rule: tuple[int, int]) -> dict[str, Any]:
 
     A meeting with no members has no quorum (nobody could decide anything),
     unless the rule is 0/den, which asks for no quorum at all. Bodies and
-    meetings refuse a 0/den rule when it is set (meetings.bodies.service); only
+    meetings refuse a 0/den rule when it is set (meetings.bodies.checks); only
     a poll may waive its quorum.
     """
     if present < 0 or present > members:

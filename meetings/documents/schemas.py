@@ -1,24 +1,14 @@
 """REST shapes of the documents domain."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import marshmallow as ma
 from marshmallow import validate
 
 from meetings.bodies.models import CONFIDENTIALITY
+from meetings.platform.http.schemas import UtcDateTime
 
 # Ids are PostgreSQL INTEGERs: a larger number is refused (422), not looked up (a 500, found by tests/fuzz).
 _ID_RANGE = validate.Range(min=1, max=2**31 - 1)
-
-
-class UtcDateTime(ma.fields.DateTime):
-    """ISO 8601 with its offset: SQLite hands back naive UTC times, PostgreSQL aware ones."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class DocumentOut(ma.Schema):

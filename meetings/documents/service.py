@@ -1,17 +1,24 @@
 """Every write of the documents domain: intake, replacement, edits; and what a user may list.
 
+The writes a user asks for (``upload_document``, ``upload_version``,
+``replace_document``, ``update_document``) check the actor first
+(``documents.policy``); ``add_document`` stores for a caller that already
+decided (the upload, the demo loader). Nothing here commits.
+
 An upload goes: stream into ``tmp/`` while hashing (size cap) → checks that need
 no parser → the pypdf check in a child process → atomic rename into its
 content address → database row, audit entry and (if delegates should know)
 a meeting event. A refusal at any step deletes the temporary file, so nothing
-is half-stored; the caller commits.
+is half-stored. A new version tells the annotations domain through the
+``document_replaced`` signal; serving a file sends ``document_opened``.
 """
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
@@ -22,11 +29,12 @@ from meetings.bodies import permissions
 from meetings.bodies.models import CONFIDENTIALITY, AgendaItem, Meeting
 from meetings.core.db import end_read_only_transaction
 from meetings.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from meetings.documents import storage
+from meetings.documents import policy, storage
 from meetings.documents.intake import REFUSALS, IntakeLimits, Verdict, check_pdf, quick_check
 from meetings.documents.models import Document
 from meetings.platform.audit import service as audit
 from meetings.platform.realtime import eventlog
+from meetings.platform.signals import document_opened, document_replaced
 
 MAX_TITLE = 500
 MAX_FILENAME = 300
@@ -64,7 +72,7 @@ def ingest(source: BinaryIO | bytes | Path, storage_path: str | Path, limits: In
     try:
         staged = storage.stage(source, storage_path, limits.max_bytes)
     except storage.UploadTooLarge:
-        raise DocumentRefused("too_large", _too_large_message(limits.max_bytes)) from None
+        raise DocumentRefused("too_large", too_large_message(limits.max_bytes)) from None
     try:
         verdict = quick_check(staged.head(), staged.tail(), staged.size) or check_pdf(staged.path, limits)
         if not verdict.ok:
@@ -77,7 +85,8 @@ def ingest(source: BinaryIO | bytes | Path, storage_path: str | Path, limits: In
     return staged.sha256, staged.size, verdict.pages
 
 
-def _too_large_message(max_bytes: int) -> str:
+def too_large_message(max_bytes: int) -> str:
+    """The 413 message for an upload over ``max_bytes``."""
     return f"The file is larger than the upload limit of {max_bytes / (1024 * 1024):g} MB."
 
 
@@ -137,7 +146,10 @@ def add_document(
     storage_path: str | Path,
     limits: IntakeLimits | None = None,
 ) -> Document:
-    """Check and store a PDF and create the first version of a new document; the caller commits."""
+    """Check and store a PDF and create the first version of a new document.
+
+    Asks nobody's permission: for callers that already decided who uploads
+    (:func:`upload_document`, the demo loader)."""
     filename = clean_filename(filename)
     title = title if title is not None and title.strip() else _title_from(filename)
     _check_fields(title, confidentiality)
@@ -161,18 +173,52 @@ def add_document(
     return doc
 
 
-def replace_document(
-    session: Session,
-    current: Document,
-    data: bytes | Path | BinaryIO,
-    *,
-    filename: str,
-    uploaded_by_id: int | None,
-    title: str | None = None,
-    storage_path: str | Path,
-    limits: IntakeLimits | None = None,
-) -> Document:
-    """Store a new version of ``current``; the old one is kept (no longer current). Caller commits."""
+class Received(NamedTuple):
+    """An upload as the transport received it: the file's bytes, its name, the form's fields."""
+
+    stream: BinaryIO
+    filename: str
+    fields: dict[str, Any]
+
+
+def upload_document(session: Session, meeting: Meeting, actor: User, receive: Callable[[], Received], *,
+                    storage_path: str | Path, limits: IntakeLimits | None = None) -> Document:
+    """Upload a PDF as a new document of ``meeting`` (the secretariat). ``receive`` reads the
+    request body: called only once the actor may upload, so nobody else makes us read it."""
+    policy.require_manage(meeting, actor)
+    upload = receive()
+    form = upload.fields
+    return add_document(
+        session, meeting, upload.stream, title=form.get("title"), filename=upload.filename,
+        uploaded_by_id=actor.id, agenda_item_id=form.get("agenda_item_id"),
+        confidentiality=form["confidentiality"], published=form.get("published", False),
+        storage_path=storage_path, limits=limits,
+    )
+
+
+def upload_version(session: Session, current: Document, actor: User, receive: Callable[[], Received], *,
+                   storage_path: str | Path, limits: IntakeLimits | None = None) -> Document:
+    """Replace ``current`` with an uploaded PDF (the secretariat); ``receive`` as for
+    :func:`upload_document`."""
+    policy.require_manage(session.get(Meeting, current.meeting_id), actor)
+    upload = receive()
+    return _store_version(session, current, actor, upload.stream, filename=upload.filename,
+                          title=upload.fields.get("title"), storage_path=storage_path, limits=limits)
+
+
+def replace_document(session: Session, current: Document, actor: User, data: bytes | Path | BinaryIO, *,
+                     filename: str, title: str | None = None, storage_path: str | Path,
+                     limits: IntakeLimits | None = None) -> Document:
+    """Store a new version of ``current`` (the secretariat); the old one is kept, no longer current."""
+    policy.require_manage(session.get(Meeting, current.meeting_id), actor)
+    return _store_version(session, current, actor, data, filename=filename, title=title,
+                          storage_path=storage_path, limits=limits)
+
+
+def _store_version(session: Session, current: Document, actor: User | None, data: bytes | Path | BinaryIO, *,
+                   filename: str, title: str | None, storage_path: str | Path,
+                   limits: IntakeLimits | None) -> Document:
+    uploaded_by_id = actor.id if actor is not None else None
     filename = clean_filename(filename)
     _check_fields(title, None)
     if not current.is_current:
@@ -207,16 +253,22 @@ def replace_document(
     if new.published:
         meeting = session.get(Meeting, new.meeting_id)
         _announce(session, meeting, "document.replaced", new, uploaded_by_id, previous_id=locked.id)
+    # Higher domains follow (annotations carry over), in this transaction.
+    document_replaced.send(None, session=session, old=locked, new=new, actor=actor)
     return new
 
 
-def update_document(
-    session: Session, doc: Document, changes: dict[str, Any], *, actor_id: int | None, storage_path: str | Path
-) -> Document:
-    """Change title, agenda item, published flag or confidentiality of the current version."""
+def update_document(session: Session, doc: Document, actor: User, changes: dict[str, Any], *,
+                    storage_path: str | Path) -> Document:
+    """Change title, agenda item, published flag or confidentiality of the current version
+    (the secretariat)."""
+    meeting = session.get(Meeting, doc.meeting_id)
+    policy.require_manage(meeting, actor)
+    if not changes:
+        raise Invalid("Nothing to change.")
     if not doc.is_current:
         raise Conflict("Only the current version of a document can be edited.", code="not_current")
-    meeting = session.get(Meeting, doc.meeting_id)
+    actor_id = actor.id
     _check_fields(changes.get("title"), changes.get("confidentiality"))
     if "agenda_item_id" in changes:
         _check_item(session, meeting, changes["agenda_item_id"])
@@ -248,10 +300,11 @@ def _announce(session: Session, meeting: Meeting, type_: str, doc: Document, act
         eventlog.append(session, meeting.id, type_, {**summary(doc), **extra}, actor_id=actor_id)
 
 
-def get_document(session: Session, document_id: int) -> Document:
-    doc = session.get(Document, document_id)
-    if doc is None:
-        raise NotFound("No such document.")
+def open_file(session: Session, document_id: int, user: User) -> Document:
+    """The document whose file ``user`` is about to be served (NotFound if not theirs to see).
+    Sends ``document_opened``: read receipts are queued from it, never written by this read."""
+    doc = policy.visible_document(session, document_id, user)
+    document_opened.send(None, document=doc, user=user)
     return doc
 
 

@@ -1,11 +1,13 @@
 """REST: document intake, listing, editing, versions and delivery.
 
-Thin views: find the caller, load the object, check permission with
-meetings.bodies.permissions, call the service, commit, shape the answer. A
-caller who may not see a document (another meeting's, or unpublished) gets
-404 so ids do not leak; one who sees it but may not change it gets 403.
+Thin views: find the caller and the visible target (``visible_meeting``,
+``policy.visible_document``: 404 for what the caller may not see, so ids do
+not leak), call one service (which answers 403 to one who sees but may not
+change), shape the answer. The request's commit point commits.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import marshmallow as ma
 from flask import current_app, request
@@ -13,16 +15,15 @@ from flask_smorest import Blueprint
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from meetings.accounts.models import User
-from meetings.annotations import carryover, receipts
-from meetings.bodies import permissions
-from meetings.bodies.models import Meeting
-from meetings.core.errors import Forbidden, Invalid, NotFound
+from meetings.bodies.permissions import visible_meeting
+from meetings.core.errors import Invalid
 from meetings.core.extensions import db
+from meetings.core.fonts import font_path
 from meetings.documents import delivery, service
-from meetings.documents.models import Document
+from meetings.documents.policy import visible_document
 from meetings.documents.schemas import DocumentOut, DocumentPatch, ListQuery, UploadForm, VersionForm
 from meetings.platform.http.caller import require_user
+from meetings.platform.http.errors import error_response
 from meetings.platform.http.schemas import error_responses
 
 blp = Blueprint("documents", __name__, description="Agenda documents: intake, versions, delivery")
@@ -31,9 +32,7 @@ blp = Blueprint("documents", __name__, description="Agenda documents: intake, ve
 @blp.errorhandler(RequestEntityTooLarge)
 def _too_large(_err):
     # Raised by Werkzeug while reading a body over MAX_CONTENT_LENGTH (from MAX_UPLOAD_MB).
-    from meetings.platform.http.errors import error_response
-
-    return error_response(413, "too_large", service._too_large_message(current_app.config["MAX_CONTENT_LENGTH"]))
+    return error_response(413, "too_large", service.too_large_message(current_app.config["MAX_CONTENT_LENGTH"]))
 
 
 def _errors(*codes: int):
@@ -41,19 +40,6 @@ def _errors(*codes: int):
         403: "You may see this but not change it", 409: "Conflicts with the document's state",
         413: "The upload is over the size limit", 415: "Not a PDF",
         422: "Refused: empty, encrypted, unreadable, too many pages, too complex, timeout"})
-
-
-def _document(document_id: int, user: User) -> tuple[Document, Meeting]:
-    doc = db.session.get(Document, document_id)
-    meeting = db.session.get(Meeting, doc.meeting_id) if doc is not None else None
-    if doc is None or meeting is None or not permissions.can_view_document(meeting, user, doc.published):
-        raise NotFound("No such document.")
-    return doc, meeting
-
-
-def _require_prepare(meeting: Meeting, user: User) -> None:
-    if not permissions.can_prepare(meeting, user):
-        raise Forbidden("Only the meeting's secretariat manages its documents.")
 
 
 def _multipart(form: type[ma.Schema]) -> dict:
@@ -64,16 +50,19 @@ def _multipart(form: type[ma.Schema]) -> dict:
         "schema": {"type": "object", "required": ["file"], "properties": props}}}}
 
 
-def _read_upload(form_schema: type[ma.Schema]) -> tuple[FileStorage, dict]:
-    """The uploaded ``file`` and the validated form fields, or a 422."""
-    try:
-        fields = form_schema().load(request.form.to_dict())
-    except ma.ValidationError as err:
-        raise Invalid("The request's data is not valid.", details={"form": err.messages}) from None
-    upload = request.files.get("file")
-    if upload is None or len(request.files) != 1:
-        raise Invalid("Send exactly one PDF in the multipart field `file`.", details={"files": ["file"]})
-    return upload, fields
+def _receiver(form_schema: type[ma.Schema]) -> Callable[[], service.Received]:
+    """Reads the uploaded ``file`` and the validated form fields (or a 422) when the service
+    asks: only after it authorized the caller is the body read."""
+    def receive() -> service.Received:
+        try:
+            fields = form_schema().load(request.form.to_dict())
+        except ma.ValidationError as err:
+            raise Invalid("The request's data is not valid.", details={"form": err.messages}) from None
+        upload: FileStorage | None = request.files.get("file")
+        if upload is None or len(request.files) != 1:
+            raise Invalid("Send exactly one PDF in the multipart field `file`.", details={"files": ["file"]})
+        return service.Received(upload.stream, upload.filename or "", fields)
+    return receive
 
 
 def _limits():
@@ -88,18 +77,9 @@ def upload(meeting_id: int):
     """Upload a PDF to a meeting (secretariat). Multipart: ``file``; optional ``title``,
     ``agenda_item_id``, ``confidentiality`` (or ``confidential=true``), ``published``."""
     user = require_user()
-    meeting = permissions.visible_meeting(db.session, meeting_id, user)
-    _require_prepare(meeting, user)
-    # The body is read only now, after the caller was authenticated and authorized.
-    upload, form = _read_upload(UploadForm)
-    doc = service.add_document(
-        db.session, meeting, upload.stream, title=form.get("title"), filename=upload.filename or "",
-        uploaded_by_id=user.id, agenda_item_id=form.get("agenda_item_id"),
-        confidentiality=form["confidentiality"], published=form.get("published", False),
-        storage_path=current_app.config["STORAGE_PATH"], limits=_limits(),
-    )
-    db.session.commit()
-    return doc
+    meeting = visible_meeting(db.session, meeting_id, user)
+    return service.upload_document(db.session, meeting, user, _receiver(UploadForm),
+                                   storage_path=current_app.config["STORAGE_PATH"], limits=_limits())
 
 
 @blp.route("/meetings/<int:meeting_id>/documents", methods=["GET"])
@@ -110,7 +90,7 @@ def list_documents(query, meeting_id: int):
     """The meeting's documents the caller may see (current versions; ``all_versions=1``
     for the secretariat)."""
     user = require_user()
-    meeting = permissions.visible_meeting(db.session, meeting_id, user)
+    meeting = visible_meeting(db.session, meeting_id, user)
     return service.visible_documents(db.session, meeting, user, all_versions=query["all_versions"])
 
 
@@ -119,9 +99,7 @@ def list_documents(query, meeting_id: int):
 @_errors(404)
 def get_document(document_id: int):
     """One version of a document."""
-    user = require_user()
-    doc, _ = _document(document_id, user)
-    return doc
+    return visible_document(db.session, document_id, require_user())
 
 
 @blp.route("/documents/<int:document_id>", methods=["PATCH"])
@@ -131,14 +109,8 @@ def get_document(document_id: int):
 def patch_document(changes, document_id: int):
     """Change title, agenda item, published or confidentiality (secretariat)."""
     user = require_user()
-    doc, meeting = _document(document_id, user)
-    _require_prepare(meeting, user)
-    if not changes:
-        raise Invalid("Nothing to change.")
-    service.update_document(db.session, doc, changes, actor_id=user.id,
-                            storage_path=current_app.config["STORAGE_PATH"])
-    db.session.commit()
-    return doc
+    doc = visible_document(db.session, document_id, user)
+    return service.update_document(db.session, doc, user, changes, storage_path=current_app.config["STORAGE_PATH"])
 
 
 @blp.route("/documents/<int:document_id>/versions", methods=["GET"])
@@ -147,8 +119,7 @@ def patch_document(changes, document_id: int):
 def list_versions(document_id: int):
     """Every version of the document the caller may see, oldest first."""
     user = require_user()
-    doc, _ = _document(document_id, user)
-    return service.versions_of(db.session, doc, user)
+    return service.versions_of(db.session, visible_document(db.session, document_id, user), user)
 
 
 @blp.route("/documents/<int:document_id>/versions", methods=["POST"])
@@ -158,16 +129,9 @@ def list_versions(document_id: int):
 def replace(document_id: int):
     """Replace the document with a new PDF (secretariat); the old version is kept."""
     user = require_user()
-    doc, meeting = _document(document_id, user)
-    _require_prepare(meeting, user)
-    upload, form = _read_upload(VersionForm)
-    new = service.replace_document(
-        db.session, doc, upload.stream, filename=upload.filename or "", uploaded_by_id=user.id,
-        title=form.get("title"), storage_path=current_app.config["STORAGE_PATH"], limits=_limits(),
-    )
-    carryover.carry_over_files(db.session, doc, new, current_app.config, actor_id=user.id)
-    db.session.commit()
-    return new
+    doc = visible_document(db.session, document_id, user)
+    return service.upload_version(db.session, doc, user, _receiver(VersionForm),
+                                  storage_path=current_app.config["STORAGE_PATH"], limits=_limits())
 
 
 @blp.route("/documents/<int:document_id>/file", methods=["GET"])
@@ -177,10 +141,7 @@ def replace(document_id: int):
 def file(document_id: int):
     """The PDF itself, with Range, ETag and private caching."""
     user = require_user()
-    doc, _ = _document(document_id, user)
-    receipts.record_document_view(db.session, doc, user)
+    doc = service.open_file(db.session, document_id, user)
     limits = _limits()
-    from meetings.core.fonts import font_path
-
     return delivery.send(doc, user, root=current_app.config["STORAGE_PATH"], font_path=font_path(),
                          seconds=limits.seconds, memory_mb=limits.memory_mb)

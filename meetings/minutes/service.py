@@ -159,13 +159,13 @@ def finalize(session: Session, m: Minutes, actor: User, config: Mapping[str, Any
     if meeting.status not in FINISHED_MEETING:
         raise Conflict("The meeting must be adjourned or closed before its minutes are finalized.",
                        code="meeting_not_finished")
-    notices.progress(session, actor.id, m.id, "composing", 10)
+    notices.progress(actor.id, m.id, "composing", 10)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "final.pdf"
         result = run_job({"op": "compose", "record": _record(session, m).to_json(), "draft": False,
                           "fields": True, "extract_text": True, "out": str(out), "tz": config.get("TIMEZONE")},
                          seconds=job_seconds(config))
-        notices.progress(session, actor.id, m.id, "storing", 80)
+        notices.progress(actor.id, m.id, "storing", 80)
         files.store_file(config["STORAGE_PATH"], result["sha256"], src=out)
     m.sha256 = m.final_sha256 = result["sha256"]
     m.size, m.page_count, m.boxes = result["size"], result["pages"], result["boxes"]
@@ -176,7 +176,7 @@ def finalize(session: Session, m: Minutes, actor: User, config: Mapping[str, Any
     audit.record(session, "minutes.finalized", actor_id=actor.id, object_type="minutes", object_id=m.id,
                  meeting_id=m.meeting_id, details={"sha256": m.sha256, "pages": m.page_count})
     notices.status_changed(session, m, actor.id)
-    notices.progress(session, actor.id, m.id, "done", 100)
+    notices.progress(actor.id, m.id, "done", 100)
     return m
 
 

@@ -64,7 +64,7 @@ def sign(session: Session, m: Minutes, actor: User, config: Mapping[str, Any], *
         raise Invalid("Enter your passphrase or PIN.", code="secret_required")
     key = signer_key_for(session, actor, key_id)
     before = m.status
-    notices.progress(session, actor.id, m.id, "signing", 10)
+    notices.progress(actor.id, m.id, "signing", 10)
     signed_at = utcnow()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "signed.pdf"
@@ -75,7 +75,7 @@ def sign(session: Session, m: Minutes, actor: User, config: Mapping[str, Any], *
                           "signer_name": actor.full_name, "font_cache": _font_cache(config),
                           "signed_at": signed_at.isoformat(), "language": m.language, "tz": config.get("TIMEZONE"),
                           "tsa_url": config.get("TSA_URL")}, seconds=job_seconds(config))
-        notices.progress(session, actor.id, m.id, "storing", 80)
+        notices.progress(actor.id, m.id, "storing", 80)
         files.store_file(config["STORAGE_PATH"], result["sha256"], src=out)
     # Whoever signed meanwhile wins; this one is refused rather than forking the file.
     changed = session.execute(update(Minutes).where(Minutes.id == m.id, Minutes.status == before)
@@ -93,5 +93,5 @@ def sign(session: Session, m: Minutes, actor: User, config: Mapping[str, Any], *
     audit.record(session, "minutes.signed", actor_id=actor.id, object_type="minutes", object_id=m.id,
                  meeting_id=m.meeting_id, details={"role": role, "sha256": result["sha256"], "key_id": key.id})
     notices.status_changed(session, m, actor.id)
-    notices.progress(session, actor.id, m.id, "done", 100)
+    notices.progress(actor.id, m.id, "done", 100)
     return sig

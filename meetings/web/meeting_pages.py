@@ -9,11 +9,11 @@ from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from meetings.bodies import agenda, permissions, sittings
+from meetings.bodies import agenda, participants, permissions, sittings
 from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
 from meetings.core.extensions import db
@@ -67,9 +67,7 @@ def my_meetings():
 def meeting_page(meeting_id: int):
     """One meeting: details, participants, the agenda and each item's documents."""
     user = current_user._get_current_object()
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or not permissions.can_view(meeting, user):
-        abort(404)  # the same answer for "no such meeting" and "not yours": ids do not leak
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)  # 404 alike for unknown and not yours
     docs = db.session.execute(
         select(Document).where(Document.meeting_id == meeting.id, Document.is_current.is_(True))
         .order_by(Document.title, Document.id)
@@ -84,7 +82,7 @@ def meeting_page(meeting_id: int):
         "agenda/meeting.html",
         meeting=meeting,
         agenda=agenda.agenda_tree(meeting),
-        participants=sorted(meeting.participants, key=lambda p: (_ROLE_ORDER.get(p.role, 9), p.user.full_name)),
+        participants=participants.in_role_order(meeting),
         documents=by_item,
         my_role=mine.role if mine else None,
         can_prepare=permissions.can_prepare(meeting, user),
@@ -92,5 +90,3 @@ def meeting_page(meeting_id: int):
         iso_utc=iso_utc,
     )
 
-
-_ROLE_ORDER = {"chair": 0, "secretary": 1, "delegate": 2, "observer": 3}

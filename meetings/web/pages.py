@@ -15,7 +15,6 @@ from flask import Blueprint, abort, current_app, render_template, send_from_dire
 from flask_babel import get_locale
 from flask_login import login_required
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from meetings.bodies import permissions
 from meetings.bodies.models import Meeting
@@ -30,20 +29,10 @@ bp = Blueprint("web_pages", __name__)
 def _meeting_for(meeting_id: int, check) -> tuple[Meeting, Any]:
     """The meeting and the caller, or 404 (unknown or invisible) / 403 (visible but not allowed)."""
     user = require_user()
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or not permissions.can_view(meeting, user):
-        abort(404)  # do not reveal that a meeting the caller cannot see exists
+    meeting = permissions.visible_meeting(db.session, meeting_id, user)  # 404 for the unknown and invisible
     if not check(meeting, user):
         abort(403)
     return meeting, user
-
-
-def _url(endpoint: str, **values: Any) -> str | None:
-    # Other domains' routes may not exist yet in every checkout; the scripts hide what is missing.
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def _documents(meeting: Meeting, user) -> list[dict[str, Any]]:

@@ -106,6 +106,18 @@ def notify(session: Session, user_id: int, name: str, data: dict[str, Any]) -> N
     _queue(session, name, data, user_room(user_id))
 
 
+def notify_now(user_id: int, name: str, data: dict[str, Any]) -> None:
+    """Send a private progress notice to one user's devices at once, outside any transaction.
+
+    Only for notices that state no change (how far a long job has come): they
+    cannot be rolled back because they claim nothing that a rollback would undo.
+    A change of state goes through :func:`notify` or :func:`append`, after commit.
+    """
+    from meetings.core.extensions import socketio
+
+    socketio.emit(name, data, to=user_room(user_id))
+
+
 def notify_room(session: Session, room: str, name: str, data: dict[str, Any]) -> None:
     """Queue a notice to any named room (e.g. a meeting's managers), sent after commit."""
     _queue(session, name, data, room)
