@@ -114,6 +114,8 @@ def test_late_joiner_gets_the_current_state_at_once(world):
     assert snap["meeting"]["title"] == "Kỳ họp thứ Mười: phiên toàn thể"
     me = next(a for a in snap["attendance"] if a["user_id"] == world.user_ids["delegate"])
     assert me["status"] == "present" and me["arrived_at"] and me["full_name"].endswith("Nguyễn Thị Hằng")
+    assert me["arrived_at"].endswith("+00:00")  # ISO 8601 in UTC, as read back from the database
+    assert snap["meeting"]["starts_at"].endswith("+00:00")
     # Members are the voting participants: secretary, chair, delegate, delegate2 (not the observer).
     assert snap["quorum"] == {"members": 4, "present": 1, "required": 3, "met": False, "rule": [2, 3]}
     assert snap["speakers"] == {"current": None, "waiting": []}
@@ -377,7 +379,8 @@ def test_speaker_queue_from_request_to_history(world, database_url):
     assert chair.call("speaker.reorder", {"meeting_id": mid, "order": [b["id"], a["id"], c["id"]]})["ok"]
     called = chair.call("speaker.call", {"meeting_id": mid, "request_id": b["id"], "limit_seconds": 120})
     assert called["request"]["status"] == "speaking" and called["request"]["limit_seconds"] == 120
-    assert called["request"]["started_at"] and called["ended"] is None
+    assert called["request"]["started_at"].endswith("+00:00") and called["ended"] is None
+    assert called["request"]["requested_at"].endswith("+00:00")
     ev = obs.next_event(predicate=lambda e: e["type"] == "speaker.called")
     assert ev["data"]["request"]["started_at"] == called["request"]["started_at"]
     assert d1.call("speaker.withdraw", {"meeting_id": mid, "request_id": a["id"]})["ok"]

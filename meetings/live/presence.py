@@ -37,7 +37,7 @@ class SocketRole:
     moves only by this socket's own events (every change of participants of a
     live meeting appends an event) and for at most ROLE_TTL_S; otherwise the
     caller checks again under the meeting row's lock (see
-    meetings.live.service.turn_page).
+    meetings.live.presenter.turn_page).
     """
 
     manager: bool

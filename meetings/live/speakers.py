@@ -5,7 +5,7 @@ The server never ticks: "speaker.called" carries ``started_at`` and
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
 from meetings.bodies.models import Meeting
-from meetings.bodies.permissions import participant_of
 from meetings.core.db import utcnow
-from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
+from meetings.core.errors import Conflict, Invalid, NotFound
+from meetings.live import policy
 from meetings.live.models import SPEECH_KINDS, SPEECH_POSITIONS, LiveState, SpeakerRequest
 from meetings.platform.audit.service import record
 from meetings.platform.realtime import eventlog
@@ -24,18 +24,12 @@ DEFAULT_LIMIT_SECONDS = 180
 OPEN_STATUSES = ("waiting", "speaking")
 
 
-def _aware(at: datetime | None) -> datetime | None:
-    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
-
-
-def _iso(at: datetime | None) -> str | None:
-    at = _aware(at)
-    return at.astimezone(UTC).isoformat() if at else None
-
-
 def request_dict(r: SpeakerRequest, full_name: str, *, as_json: bool = True) -> dict[str, Any]:
-    started, ended = _aware(r.started_at), _aware(r.ended_at)
-    conv = _iso if as_json else _aware
+    """One request to speak; its times as ISO 8601 strings, or as aware ``datetime`` objects."""
+    started, ended = r.started_at, r.ended_at
+    times: dict[str, Any] = {"requested_at": r.requested_at, "started_at": started, "ended_at": ended}
+    if as_json:
+        times = {k: at.isoformat() if at else None for k, at in times.items()}
     return {
         "id": r.id,
         "user_id": r.user_id,
@@ -44,9 +38,7 @@ def request_dict(r: SpeakerRequest, full_name: str, *, as_json: bool = True) -> 
         "position": r.position,
         "status": r.status,
         "agenda_item_id": r.agenda_item_id,
-        "requested_at": conv(r.requested_at),
-        "started_at": conv(r.started_at),
-        "ended_at": conv(r.ended_at),
+        **times,
         "limit_seconds": r.limit_seconds,
         "duration_seconds": round((ended - started).total_seconds()) if started and ended else None,
     }
@@ -63,12 +55,6 @@ def _get(session: Session, meeting: Meeting, request_id: int) -> SpeakerRequest:
     return r
 
 
-def _require_manager(meeting: Meeting, user: User) -> None:
-    from meetings.live.service import require_run
-
-    require_run(meeting, user)
-
-
 def _emit(session: Session, meeting: Meeting, actor: User, type_: str, data: dict[str, Any], r: SpeakerRequest) -> None:
     record(session, type_, actor_id=actor.id, object_type="speaker_request", object_id=r.id,
            meeting_id=meeting.id, details={"user_id": r.user_id, "status": r.status})
@@ -78,12 +64,7 @@ def _emit(session: Session, meeting: Meeting, actor: User, type_: str, data: dic
 def request_to_speak(session: Session, meeting: Meeting, user: User, kind: str = "speech",
                      position: str | None = None) -> dict[str, Any]:
     """A participant (not an observer) asks for the floor; a point of order goes to the front."""
-    from meetings.live.service import require_live
-
-    require_live(meeting)
-    p = participant_of(meeting, user)
-    if p is None or p.role == "observer":
-        raise Forbidden("Only the meeting's members can ask to speak.")
+    policy.require_speaker(meeting, user)
     if kind not in SPEECH_KINDS:
         raise Invalid(f"kind must be one of {', '.join(SPEECH_KINDS)}.")
     if position is not None and position not in SPEECH_POSITIONS:
@@ -112,8 +93,7 @@ def request_to_speak(session: Session, meeting: Meeting, user: User, kind: str =
 def withdraw(session: Session, meeting: Meeting, user: User, request_id: int) -> dict[str, Any]:
     """The requester (or the chair/secretariat) withdraws a waiting request."""
     r = _get(session, meeting, request_id)
-    if r.user_id != user.id:
-        _require_manager(meeting, user)
+    policy.require_own_or_run(meeting, user, r.user_id)
     if r.status != "waiting":
         raise Conflict("Only a waiting request can be withdrawn.", code="not_waiting")
     r.status, r.ended_at = "withdrawn", utcnow()
@@ -133,7 +113,7 @@ def _finish_current(session: Session, meeting: Meeting) -> SpeakerRequest | None
 def call(session: Session, meeting: Meeting, actor: User, request_id: int,
          limit_seconds: int | None = None) -> dict[str, Any]:
     """Give the floor: whoever was speaking is done; the timer starts now."""
-    _require_manager(meeting, actor)
+    policy.require_run(meeting, actor)
     r = _get(session, meeting, request_id)
     if r.status != "waiting":
         raise Conflict("Only a waiting request can be called.", code="not_waiting")
@@ -153,8 +133,7 @@ def end_speech(session: Session, meeting: Meeting, actor: User) -> dict[str, Any
         SpeakerRequest.meeting_id == meeting.id, SpeakerRequest.status == "speaking")).scalars().first()
     if current is None:
         raise Conflict("Nobody has the floor.", code="nobody_speaking")
-    if current.user_id != actor.id:
-        _require_manager(meeting, actor)
+    policy.require_own_or_run(meeting, actor, current.user_id)
     current.status, current.ended_at = "done", utcnow()
     session.flush()
     data = {"request": request_dict(current, _name(session, current.user_id))}
@@ -164,7 +143,7 @@ def end_speech(session: Session, meeting: Meeting, actor: User) -> dict[str, Any
 
 def skip(session: Session, meeting: Meeting, actor: User, request_id: int) -> dict[str, Any]:
     """Pass over a waiting request; it stays in the history as "skipped"."""
-    _require_manager(meeting, actor)
+    policy.require_run(meeting, actor)
     r = _get(session, meeting, request_id)
     if r.status != "waiting":
         raise Conflict("Only a waiting request can be skipped.", code="not_waiting")
@@ -176,7 +155,7 @@ def skip(session: Session, meeting: Meeting, actor: User, request_id: int) -> di
 
 def reorder(session: Session, meeting: Meeting, actor: User, order: list[int]) -> dict[str, Any]:
     """Set the waiting queue's order; ``order`` must name every waiting request exactly once."""
-    _require_manager(meeting, actor)
+    policy.require_run(meeting, actor)
     waiting = session.execute(select(SpeakerRequest).where(
         SpeakerRequest.meeting_id == meeting.id, SpeakerRequest.status == "waiting")).scalars().all()
     by_id = {r.id: r for r in waiting}
@@ -215,3 +194,10 @@ def speaker_history(session: Session, meeting_id: int) -> list[dict[str, Any]]:
         .order_by(func.coalesce(SpeakerRequest.started_at, SpeakerRequest.ended_at), SpeakerRequest.id)
     ).all()
     return [request_dict(r, n, as_json=False) for r, n in rows]
+
+
+def speakers_overview(session: Session, meeting: Meeting) -> dict[str, Any]:
+    """The current speaker, the waiting queue and the history so far (the REST answer)."""
+    history = [{k: v.isoformat() if isinstance(v, datetime) else v for k, v in h.items()}
+               for h in speaker_history(session, meeting.id)]
+    return {**speaker_queue(session, meeting.id), "history": history}

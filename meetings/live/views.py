@@ -1,28 +1,23 @@
 """REST for the live room's state: the same data the socket gives, for clients
-that reconnect, reports, and the secretariat's laptop without a socket."""
+that reconnect, reports, and the secretariat's laptop without a socket.
+
+Thin views: a caller who may not see the meeting gets 404
+(:func:`meetings.bodies.permissions.visible_meeting`); the services check the
+rest. The request's commit point (meetings.platform.http.commit) commits.
+"""
 from __future__ import annotations
 
 from flask import current_app
 from flask_smorest import Blueprint
 
-from meetings.bodies.permissions import can_view
-from meetings.core.errors import Conflict, NotFound
+from meetings.bodies.permissions import visible_meeting
 from meetings.core.extensions import db
-from meetings.live import schemas, service, speakers
+from meetings.live import attendance as roll
+from meetings.live import room, schemas, speakers
 from meetings.platform.http.caller import require_user
 from meetings.platform.http.schemas import error_responses
-from meetings.platform.realtime import eventlog
 
 blp = Blueprint("live", __name__, description="Live meeting room: state, attendance, speakers")
-
-
-def _visible_meeting(meeting_id: int):
-    user = require_user()
-    meeting = service.meeting_for(db.session, meeting_id, user)
-    if not can_view(meeting, user):
-        # 404, as everywhere: a stranger must not learn which meeting ids exist.
-        raise NotFound("No such meeting.")
-    return user, meeting
 
 
 @blp.route("/meetings/<int:meeting_id>/live")
@@ -30,8 +25,8 @@ def _visible_meeting(meeting_id: int):
 @error_responses(blp, 403, 404)
 def live_snapshot(meeting_id: int):
     """The full live state with its seq (the same snapshot as the socket's meeting.join)."""
-    user, meeting = _visible_meeting(meeting_id)
-    return service.snapshot(db.session, meeting, user)
+    user = require_user()
+    return room.snapshot(db.session, visible_meeting(db.session, meeting_id, user), user)
 
 
 @blp.route("/meetings/<int:meeting_id>/events")
@@ -41,11 +36,8 @@ def live_snapshot(meeting_id: int):
 @error_responses(blp, 403, 404)
 def events(query, meeting_id: int):
     """The meeting's logged events after ``after``, in order (catch-up over HTTP)."""
-    _, meeting = _visible_meeting(meeting_id)
-    evs = eventlog.events_after(db.session, meeting.id, query["after"], current_app.config["EVENT_CATCHUP_LIMIT"])
-    if evs is None:
-        raise Conflict("Too many events missed; fetch the snapshot.", code="snapshot_required")
-    return {"events": [eventlog.envelope(e) for e in evs], "seq": evs[-1].seq if evs else query["after"]}
+    meeting = visible_meeting(db.session, meeting_id, require_user())
+    return room.missed_events(db.session, meeting, query["after"], current_app.config["EVENT_CATCHUP_LIMIT"])
 
 
 @blp.route("/meetings/<int:meeting_id>/attendance")
@@ -53,9 +45,7 @@ def events(query, meeting_id: int):
 @error_responses(blp, 403, 404)
 def attendance(meeting_id: int):
     """The roll call of every participant and the quorum figures."""
-    _, meeting = _visible_meeting(meeting_id)
-    return {"attendance": service.attendance_list(db.session, meeting.id),
-            "quorum": service.quorum(db.session, meeting.id)}
+    return roll.roll_call(db.session, visible_meeting(db.session, meeting_id, require_user()))
 
 
 @blp.route("/meetings/<int:meeting_id>/attendance/<int:user_id>", methods=["PUT"])
@@ -64,12 +54,11 @@ def attendance(meeting_id: int):
 @error_responses(blp, 403, 404, 409)
 def mark(body, meeting_id: int, user_id: int):
     """Mark one participant present, absent, excused (with a reason) or remote (chair or secretariat)."""
-    user, meeting = _visible_meeting(meeting_id)
-    service.mark_attendance(db.session, meeting, user, user_id, body["status"], reason=body.get("reason"),
-                            arrived_at=body.get("arrived_at"), left_at=body.get("left_at"))
-    db.session.commit()
-    return {"attendance": service.attendance_list(db.session, meeting.id),
-            "quorum": service.quorum(db.session, meeting.id)}
+    user = require_user()
+    meeting = visible_meeting(db.session, meeting_id, user)
+    roll.mark_attendance(db.session, meeting, user, user_id, body["status"], reason=body.get("reason"),
+                         arrived_at=body.get("arrived_at"), left_at=body.get("left_at"))
+    return roll.roll_call(db.session, meeting)  # the answer: the whole roll after the change
 
 
 @blp.route("/meetings/<int:meeting_id>/speakers")
@@ -77,8 +66,4 @@ def mark(body, meeting_id: int, user_id: int):
 @error_responses(blp, 403, 404)
 def speaker_list(meeting_id: int):
     """The current speaker, the waiting queue, and the history so far."""
-    _, meeting = _visible_meeting(meeting_id)
-    queue = speakers.speaker_queue(db.session, meeting.id)
-    history = [{k: service.iso(v) if hasattr(v, "isoformat") else v for k, v in h.items()}
-               for h in speakers.speaker_history(db.session, meeting.id)]
-    return {**queue, "history": history}
+    return speakers.speakers_overview(db.session, visible_meeting(db.session, meeting_id, require_user()))
