@@ -87,7 +87,7 @@ def test_named_poll_life_from_draft_to_annulled(as_user, running):
     again = as_user("chair").post(f"/api/v1/polls/{poll['id']}/annul", json={"reason": "x"})
     assert again.status_code == 409
     # The record for the minutes.
-    from meetings.voting.service import poll_results_for_minutes
+    from meetings.voting.results import poll_results_for_minutes
 
     [m] = poll_results_for_minutes(db.session, w.meeting.id)
     assert m["outcome"] == "annulled" and m["secret"] is False and m["base"] == "cast" and m["required"] == 2
@@ -306,7 +306,7 @@ def test_tie_broken_by_the_chair_end_to_end(as_user, running):
         assert vote(as_user, name, poll, choice).status_code == 201
     closed = as_user("chair").post(f"/api/v1/polls/{poll['id']}/close").json
     assert closed["result"]["tie"] and closed["result"]["tie_break_used"] and closed["result"]["outcome"] == "adopted"
-    from meetings.voting.service import poll_results_for_minutes
+    from meetings.voting.results import poll_results_for_minutes
 
     assert poll_results_for_minutes(db.session, w.meeting.id)[0]["tie_break_used"] is True
     db.session.remove()
@@ -357,7 +357,7 @@ def test_openapi_lists_the_voting_routes(client):
 
 
 def test_join_snapshot_lists_open_and_recent_polls_as_each_user_may_see_them(as_user, running):
-    from meetings.voting.service import poll_snapshot
+    from meetings.voting.results import poll_snapshot
 
     w = running
     new_poll(as_user, w, title="Bản nháp")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, event, insert, select
@@ -39,13 +40,15 @@ from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.live.presence import managers_room
 from meetings.platform.audit import service as audit
 from meetings.platform.realtime import eventlog
-from meetings.voting import tally
+from meetings.voting import closing, expiry, tally
 from meetings.voting.models import BallotCast, Poll, PollTally, Proxy
-from meetings.voting.present import live_tally
 from meetings.voting.proxies import active_proxy
-from meetings.voting.service import TALLY_INTERVAL, _aware, close_poll, get_poll, is_expired
+from meetings.voting.results import live_tally
 
 log = logging.getLogger(__name__)
+
+# Named polls with live results send the room at most this many tallies a second.
+TALLY_INTERVAL = timedelta(milliseconds=500)
 
 # One write phase at a time per process (see the module's docstring); released by the session's
 # commit or rollback. The timeout only guards against a session that never ends its transaction.
@@ -107,18 +110,23 @@ def cast_ballot(session: Session, poll_id: int, user: User, option_ids: Any,
     if session.get_bind().dialect.name != "sqlite":
         _pass_gate(session)  # reads too: a greenlet holding row locks must not queue behind hundreds
     # ---- 1. read and validate
-    poll = get_poll(session, poll_id)
+    poll = session.get(Poll, poll_id)
+    if poll is None:
+        raise NotFound("No such poll.")
     meeting_id = poll.meeting_id
     participant, seq, gave_proxy = _caller(session, meeting_id, user.id)
     caster = _voting(participant)
     role = participant.role if participant is not None else _role(session, meeting_id, user)
     if role is None or (poll.status == "draft" and role not in ("chair", "secretary", "manager")):
         raise NotFound("No such poll.")  # outsiders see no poll; delegates no draft
+    expired = closing.is_expired(poll)
+    if expired:  # closing it is due anyway: in its own unit of work, before this ballot is refused
+        expiry.close_due(session, poll.id)
     if caster is None and on_behalf_of in (None, user.id):
         raise Forbidden("You have no voting right in this meeting.", code="not_entitled")
     if poll.status != "open":
         raise Conflict(f"The poll is {poll.status}: ballots are taken only while it is open.", code="poll_not_open")
-    if is_expired(poll):
+    if expired:
         raise Conflict("The poll's time limit has passed.", code="poll_not_open")
     choice = _checked_choice(poll, option_ids)
     voter_id = user.id if on_behalf_of is None else on_behalf_of
@@ -174,7 +182,7 @@ def cast_ballot(session: Session, poll_id: int, user: User, option_ids: Any,
     if poll.close_when_complete and not poll.allow_change and row.ballots >= entitled:
         # The cache said complete: make sure with a fresh count before closing for everyone.
         if row.ballots >= tally.entitled_count(session, meeting_id):
-            close_poll(session, poll, None)
+            closing.close(session, poll, None)
     ack: dict[str, Any] = {"poll_id": poll.id, "voter_id": voter_id, "voted": True}
     if not poll.secret:
         ack["option_ids"] = choice
@@ -193,6 +201,11 @@ def _enter_write_phase(session: Session) -> None:
     real = session() if isinstance(session, scoped_session) else session
     sqlite = real.get_bind().dialect.name == "sqlite"
     if sqlite and real.in_transaction() and not (real.new or real.dirty or real.deleted):
+        # A deliberate commit inside a service, of a transaction that only read: SQLite (WAL)
+        # cannot turn a read snapshot into a write once another connection has committed
+        # since (it fails at once with "database is locked", without waiting). Ending the
+        # read-only transaction here, at 1,000 ballots a second, is what lets the INSERT
+        # below wait for the lock like any writer; nothing written is committed early.
         real.commit()
     _pass_gate(real)
     if sqlite:
@@ -254,7 +267,7 @@ def _announce(session: Session, poll: Poll, meeting_id: int, row: PollTally, vot
     eventlog.notify_room(session, managers_room(meeting_id), "poll.progress", progress)
     if poll.results_live and not poll.secret:
         now = utcnow()
-        last = _aware(poll.tally_sent_at)
+        last = poll.tally_sent_at
         if last is None or now - last >= TALLY_INTERVAL or row.ballots >= entitled:
             poll.tally_sent_at = now
             eventlog.append(session, meeting_id, "poll.tally", {**progress, "counts": live_tally(poll, row)})

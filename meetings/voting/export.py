@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from meetings.voting.models import Poll
-from meetings.voting.present import named_votes, present_poll, public_result
+from meetings.voting.results import named_votes, present_poll, public_result
 
 
 def results_json(session: Session, poll: Poll) -> dict[str, Any]:
+    """The poll, its stored result and (named polls) each voter's choice."""
     return {"poll": present_poll(poll), "result": public_result(poll), "named_votes": named_votes(session, poll)}
 
 

@@ -14,26 +14,30 @@ from sqlalchemy.orm import Session
 from meetings.accounts.models import User
 from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
-from meetings.core.errors import Conflict, Invalid, NotFound
+from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.platform.audit import service as audit
 from meetings.platform.realtime import eventlog
 from meetings.voting import tally
 from meetings.voting.models import Poll, Proxy
+from meetings.voting.policy import can_give_proxy, can_revoke_proxy, can_see_proxy
 
 
 def active_proxy(session: Session, meeting_id: int, grantor_id: int, holder_id: int) -> Proxy | None:
+    """The grantor's active proxy to this holder, if any."""
     return session.execute(select(Proxy).where(
         Proxy.meeting_id == meeting_id, Proxy.active_grantor_id == grantor_id, Proxy.holder_id == holder_id,
     )).scalar_one_or_none()
 
 
 def proxy_granted_by(session: Session, meeting_id: int, grantor_id: int) -> Proxy | None:
+    """The active proxy this member gave in the meeting, if any."""
     return session.execute(select(Proxy).where(
         Proxy.meeting_id == meeting_id, Proxy.active_grantor_id == grantor_id,
     )).scalar_one_or_none()
 
 
 def proxies_held_by(session: Session, meeting_id: int, holder_id: int) -> list[Proxy]:
+    """The active proxies this member holds in the meeting."""
     return list(session.execute(select(Proxy).where(
         Proxy.meeting_id == meeting_id, Proxy.holder_id == holder_id, Proxy.active_grantor_id.is_not(None),
     ).order_by(Proxy.id)).scalars())
@@ -49,6 +53,8 @@ def list_proxies(session: Session, meeting_id: int, *, only_for_user: int | None
 
 def create_proxy(session: Session, meeting: Meeting, actor: User, grantor_id: int, holder_id: int) -> Proxy:
     """Record that ``grantor_id`` authorizes ``holder_id``; the actor is the grantor or the secretariat."""
+    if not can_give_proxy(meeting, actor, grantor_id):
+        raise Forbidden("Only the member or the secretariat can give a member's proxy.")
     if grantor_id == holder_id:
         raise Invalid("A member cannot authorize themselves.", code="self_proxy")
     if meeting.status == "closed":
@@ -76,7 +82,12 @@ def create_proxy(session: Session, meeting: Meeting, actor: User, grantor_id: in
 
 
 def revoke_proxy(session: Session, proxy: Proxy, actor: User) -> Proxy:
-    """End a proxy; refused while any poll of the meeting is open."""
+    """End a proxy (its grantor or the secretariat); refused while any poll of the meeting is open."""
+    meeting = session.get(Meeting, proxy.meeting_id)
+    if not can_see_proxy(meeting, actor, proxy):
+        raise NotFound("No such proxy.")
+    if not can_revoke_proxy(meeting, actor, proxy):
+        raise Forbidden("Only the grantor or the secretariat can revoke a proxy.")
     if proxy.active_grantor_id is None:
         raise Conflict("This proxy was already revoked.", code="proxy_revoked")
     open_poll = session.execute(select(Poll.id).where(
@@ -91,14 +102,8 @@ def revoke_proxy(session: Session, proxy: Proxy, actor: User) -> Proxy:
     return proxy
 
 
-def get_proxy(session: Session, proxy_id: int) -> Proxy:
-    proxy = session.get(Proxy, proxy_id)
-    if proxy is None:
-        raise NotFound(f"Proxy {proxy_id} does not exist.")
-    return proxy
-
-
 def proxy_dict(proxy: Proxy) -> dict:
+    """The proxy as REST shows it (datetimes as objects; the schema writes them)."""
     return {"id": proxy.id, "meeting_id": proxy.meeting_id, "grantor_id": proxy.grantor_id,
             "holder_id": proxy.holder_id, "active": proxy.active_grantor_id is not None,
             "created_at": proxy.created_at, "revoked_at": proxy.revoked_at}

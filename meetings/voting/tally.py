@@ -1,6 +1,8 @@
-"""Who may vote, who is present, the tally row, and scrubbing after a secret poll.
+"""Who may vote, whether a voter is present, the tally row, and scrubbing after a secret poll.
 
-Kept apart from service.py so the casting path reads top to bottom.
+Kept apart from service.py so the casting path reads top to bottom. Who is
+present for a poll's result comes from the live room's roll call
+(``meetings.live.attendance``).
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from meetings.bodies.models import Participant
+from meetings.live.attendance import PRESENT_STATUSES
+from meetings.live.models import Attendance
 from meetings.voting.models import BallotCast, Poll, PollTally
 
 log = logging.getLogger(__name__)
@@ -56,13 +60,11 @@ def entitled_cached(session: Session, meeting_id: int, last_seq: int) -> int:
 
 def is_present(session: Session, meeting_id: int, user_id: int) -> bool:
     """Whether one participant is marked present or remote in the roll call (one indexed query)."""
-    from meetings.live.models import Attendance
-
     return session.execute(
         select(Attendance.id).join(Participant, (Participant.meeting_id == Attendance.meeting_id)
                                    & (Participant.user_id == Attendance.user_id))
         .where(Attendance.meeting_id == meeting_id, Attendance.user_id == user_id,
-               Attendance.status.in_(("present", "remote")))
+               Attendance.status.in_(PRESENT_STATUSES))
     ).first() is not None
 
 
@@ -74,22 +76,6 @@ def voting_member(session: Session, meeting_id: int, user_id: int) -> Participan
     if p is None or not p.can_vote or p.role == "observer":
         return None
     return p
-
-
-def present_ids(session: Session, meeting_id: int) -> set[int]:
-    """Users present (in the hall or remote), from the live room's roll call."""
-    try:
-        from meetings.live.service import present_user_ids
-    except ImportError:  # the live room's service is not there: read the roll call directly
-        present_user_ids = None
-    if present_user_ids is not None:
-        return set(present_user_ids(session, meeting_id))
-    from meetings.live.models import Attendance
-
-    return set(session.execute(
-        select(Attendance.user_id).where(Attendance.meeting_id == meeting_id,
-                                         Attendance.status.in_(("present", "remote")))
-    ).scalars())
 
 
 _LOCKED_TALLY = (select(PollTally).where(PollTally.poll_id == bindparam("poll_id")).with_for_update()
@@ -114,10 +100,12 @@ def add_to_tally(tally: PollTally, option_ids: list[int], weight: int, sign: int
 
 
 def voter_ids(session: Session, poll_id: int) -> set[int]:
+    """Who has a ballot in the poll (in person or by proxy)."""
     return set(session.execute(select(BallotCast.voter_id).where(BallotCast.poll_id == poll_id)).scalars())
 
 
 def mark_for_scrub(session: Session, poll: Poll) -> None:
+    """Scrub the tally table once this session's transaction (closing a secret poll) commits."""
     if poll.secret:
         session.info[SCRUB_KEY] = True
 

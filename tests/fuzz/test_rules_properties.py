@@ -1,7 +1,7 @@
 """Property-based tests (hypothesis) of the voting rules and the quorum rule.
 
-meetings/voting/rules.py and meetings/live/rules.py are pure functions; these tests state what must hold
-for *any* figures, not only the examples of tests/test_voting_rules.py and tests/test_live_rules.py:
+meetings/voting/rules.py and meetings/bodies/rules.py (the quorum) are pure functions; these tests state what must hold
+for *any* figures, not only the examples of tests/test_voting_rules.py and tests/test_quorum_rules.py:
 the outcome is a function of the figures, more "for" votes never turn adopted into rejected, thresholds
 and quorum are monotonic, exact fractions (ceil(members * num / den)), and the tie rule applies exactly
 to ties.

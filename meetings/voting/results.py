@@ -1,9 +1,10 @@
-"""What each user may see of a poll: one place that decides, for REST, sockets and snapshots.
+"""How a poll and its result read to each caller, and for the minutes.
 
-- Drafts: only those who run the meeting.
+Who may see what is decided in ``policy.py``; this module shapes what they see,
+for REST, sockets, the meeting snapshot and the minutes:
+
 - While open: named polls with live results show their tallies to everyone;
   otherwise only the voted/entitled counts, to those who run the meeting.
-- Closed: the result to those who run the meeting; published: to everyone in it.
 - Secret polls: totals only, to everyone, always. Named polls list each
   voter's choice wherever their result may be seen.
 """
@@ -20,7 +21,9 @@ from meetings.bodies import permissions
 from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
 from meetings.platform.realtime import snapshot
+from meetings.voting import tally
 from meetings.voting.models import BallotCast, Poll, PollTally, Proxy
+from meetings.voting.policy import can_see_poll, can_see_progress, can_see_result
 
 RECENT = timedelta(minutes=30)
 
@@ -60,21 +63,8 @@ def public_result(poll: Poll) -> dict[str, Any] | None:
 
 
 def live_tally(poll: Poll, row: PollTally) -> list[dict[str, Any]]:
+    """The running counts per option (named polls with live results only)."""
     return [{"id": o.id, "count": (row.counts or {}).get(str(o.id), 0)} for o in poll.options]
-
-
-def result_visible(meeting: Meeting, user: User, poll: Poll) -> bool:
-    if poll.status not in ("closed", "published", "annulled"):
-        return False
-    if permissions.can_run(meeting, user):
-        return True
-    return poll.published_at is not None and permissions.can_view(meeting, user)
-
-
-def can_see_poll(meeting: Meeting, user: User, poll: Poll) -> bool:
-    if poll.status == "draft":
-        return permissions.can_run(meeting, user)
-    return permissions.can_view(meeting, user)
 
 
 def named_votes(session: Session, poll: Poll) -> list[dict[str, Any]] | None:
@@ -108,18 +98,14 @@ def poll_view(session: Session, poll: Poll, user: User, meeting: Meeting | None 
     """The poll as ``user`` may see it, with their own ballot status (assumes can_see_poll)."""
     meeting = meeting or session.get(Meeting, poll.meeting_id)
     view = present_poll(poll)
-    runs = permissions.can_run(meeting, user)
     if poll.status == "open":
         row = session.get(PollTally, poll.id)
-        live = poll.results_live and not poll.secret
-        if row is not None and (live or runs):
-            from meetings.voting.tally import voting_members
-
+        if row is not None and can_see_progress(meeting, user, poll):
             view["voted"] = row.ballots
-            view["entitled"] = len(voting_members(session, meeting.id))
-            if live:
+            view["entitled"] = tally.entitled_count(session, meeting.id)
+            if poll.results_live and not poll.secret:
                 view["counts"] = live_tally(poll, row)
-    if result_visible(meeting, user, poll):
+    if can_see_result(meeting, user, poll):
         view["result"] = public_result(poll)
         view["named_votes"] = named_votes(session, poll)
     view["my_ballot"] = _my_ballot(session, poll, user)
@@ -154,7 +140,7 @@ def poll_snapshot(session: Session, meeting_id: int, user: User) -> list[dict[st
     out = []
     for poll in polls:
         ended = poll.annulled_at or poll.published_at or poll.closed_at
-        if poll.status == "open" or (ended is not None and _after(ended, since)):
+        if poll.status == "open" or (ended is not None and ended >= since):
             if can_see_poll(meeting, user, poll):
                 out.append(poll_view(session, poll, user, meeting))
     return out
@@ -163,12 +149,6 @@ def poll_snapshot(session: Session, meeting_id: int, user: User) -> list[dict[st
 @snapshot.part("polls")
 def _snapshot_polls(session: Session, meeting: Meeting, user: User) -> list[dict[str, Any]]:
     return poll_snapshot(session, meeting.id, user)
-
-
-def _after(at, since) -> bool:
-    if at.tzinfo is None:
-        since = since.replace(tzinfo=None)
-    return at >= since
 
 
 def poll_results_for_minutes(session: Session, meeting_id: int) -> list[dict[str, Any]]:

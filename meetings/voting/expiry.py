@@ -1,0 +1,81 @@
+"""Polls past their time limit: closed in their own short unit of work, never by a reader's transaction.
+
+A poll with a time limit must read as closed, with its result, and the close
+must have been broadcast, by the time anyone reads it or casts a ballot in it.
+Nothing wakes up at the deadline; instead the first read or ballot after it
+hands the close to :func:`close_due`, which opens a separate session, runs the
+close, and commits it (a background commit point, like a job's). The reader's
+own transaction stays read-only: a GET never writes.
+
+Why not a timer greenlet per poll: it would be lost on restart and need a
+sweeper anyway, and tests (and clocks) that move a deadline into the past
+expect the next read to see the poll closed.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session, scoped_session
+
+from meetings.voting import closing
+from meetings.voting.models import Poll, PollTally
+
+# Set on a session once it flushed a change in its current transaction (see settle).
+_WROTE_KEY = "voting_session_wrote"
+
+
+def close_due(session: Session, poll_id: int) -> bool:
+    """Close ``poll_id`` if its time limit has passed, in a session of its own that commits.
+
+    True when this call closed it. Concurrent callers queue on the tally row: the
+    first claims and closes it, the others find it sealed and do nothing.
+    """
+    with Session(bind=session.get_bind(), expire_on_commit=False) as own:
+        # Writing first takes SQLite's write lock (waiting like any writer) and, on
+        # PostgreSQL, the tally row's lock, before anything is read.
+        claimed = own.execute(
+            update(PollTally).where(PollTally.poll_id == poll_id, PollTally.sealed.is_(False))
+            .values(sealed=False).execution_options(synchronize_session=False)).rowcount
+        poll = own.get(Poll, poll_id) if claimed else None
+        if poll is None or not closing.is_expired(poll):
+            own.rollback()
+            return False
+        closing.close(own, poll, None)
+        own.commit()  # this unit of work's commit point: the close, its audit entry and its broadcasts
+    return True
+
+
+def settle(session: Session, polls: Iterable[Poll]) -> bool:
+    """Close those of ``polls`` whose time limit passed, so that ``session`` reads them closed.
+
+    The caller's session has read the polls: when it has written nothing, each close
+    runs in its own unit of work (:func:`close_due`) and the caller's read-only
+    transaction is ended (rolled back: it holds nothing) so that its next reads see
+    the closes. When the caller is already writing, the close joins its transaction
+    (a second session could not write beside it) and is committed with it.
+    True when any poll was due.
+    """
+    due = [p for p in polls if closing.is_expired(p)]
+    if not due:
+        return False
+    real = session() if isinstance(session, scoped_session) else session
+    if real.new or real.dirty or real.deleted or real.info.get(_WROTE_KEY):
+        for poll in due:
+            closing.close(real, poll, None)
+        return True
+    for poll in due:
+        close_due(real, poll.id)
+    real.rollback()  # expires what it loaded: the polls read afresh, closed
+    return True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_write(session: Session, _context) -> None:
+    session.info[_WROTE_KEY] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_write(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE_KEY, None)
