@@ -84,8 +84,10 @@ run: demo
 
 # --- test -------------------------------------------------------------------
 
+# ruff for style; import-linter for the layers (pyproject.toml, docs/architecture.md).
 lint: venv-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 # Both backends run even when the first fails, so one CI run shows everything.
 # Browser tests drive Chromium and do not depend on the backend: SQLite only.

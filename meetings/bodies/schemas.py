@@ -1,12 +1,11 @@
 """REST shapes of the bodies domain (marshmallow; unknown fields are refused)."""
 from __future__ import annotations
 
-from datetime import UTC
-
 import marshmallow as ma
 from marshmallow import validate
 
 from meetings.bodies.models import CONFIDENTIALITY, ITEM_STATUSES, MEETING_STATUSES, PARTICIPANT_ROLES
+from meetings.platform.http.schemas import UtcDateTime
 
 Int = ma.fields.Integer
 Str = ma.fields.String
@@ -16,14 +15,6 @@ def _id(**kw) -> ma.fields.Integer:
     # strict: "5" or 5.0 is a type error, not an id
     # bounded: a larger id overflows SQLite's driver (a 500 found by tests/fuzz)
     return Int(strict=True, validate=validate.Range(min=1, max=2**31 - 1), **kw)
-
-
-class UtcDateTime(ma.fields.AwareDateTime):
-    """Reads a naive input time as UTC, so services compare aware times only (stored
-    times read back aware: meetings.core.db.UtcDateTime)."""
-
-    def __init__(self, **kw):
-        super().__init__(default_timezone=UTC, **kw)
 
 
 # ----------------------------------------------------------------- bodies

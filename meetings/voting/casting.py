@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from meetings.accounts.models import User
 from meetings.bodies.models import BodyMember, Meeting, Participant
-from meetings.core.db import utcnow
+from meetings.core.db import end_read_only_transaction, utcnow
 from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.live.presence import managers_room
 from meetings.platform.audit import service as audit
@@ -200,13 +200,10 @@ def _enter_write_phase(session: Session) -> None:
     """
     real = session() if isinstance(session, scoped_session) else session
     sqlite = real.get_bind().dialect.name == "sqlite"
-    if sqlite and real.in_transaction() and not (real.new or real.dirty or real.deleted):
-        # A deliberate commit inside a service, of a transaction that only read: SQLite (WAL)
-        # cannot turn a read snapshot into a write once another connection has committed
-        # since (it fails at once with "database is locked", without waiting). Ending the
-        # read-only transaction here, at 1,000 ballots a second, is what lets the INSERT
-        # below wait for the lock like any writer; nothing written is committed early.
-        real.commit()
+    # SQLite (WAL) cannot turn a read snapshot into a write once another connection has
+    # committed since (it fails at once with "database is locked", without waiting): end a
+    # transaction that only read, so the INSERT below waits for the lock like any writer.
+    end_read_only_transaction(real)
     _pass_gate(real)
     if sqlite:
         conn = real.connection()

@@ -140,7 +140,7 @@ def test_server_restart_reconnects_and_catches_up(tablet, seeded, server, server
     from meetings.accounts.models import User
     from meetings.bodies.models import Meeting
     from meetings.core.extensions import db
-    from meetings.live import service
+    from meetings.live import presenter
     from tests.live_server import start_server
 
     delegate = tablet("delegate", LANDSCAPE)
@@ -154,7 +154,7 @@ def test_server_restart_reconnects_and_catches_up(tablet, seeded, server, server
     with app.app_context():
         meeting = db.session.get(Meeting, seeded.meeting_id)
         secretary = db.session.get(User, seeded.user_ids["secretary"])
-        service.set_presenter(db.session, meeting, secretary, {"document_id": seeded.doc_ids[1], "page": 2})
+        presenter.set_presenter(db.session, meeting, secretary, {"document_id": seeded.doc_ids[1], "page": 2})
         db.session.commit()
         db.session.remove()
     db.engine.dispose()

@@ -1,7 +1,7 @@
 """Schemas shared by every domain's REST views."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 import marshmallow as ma
 
@@ -18,13 +18,12 @@ class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorBody, required=True)
 
 
-class UtcDateTime(ma.fields.DateTime):
-    """ISO 8601 with its offset: SQLite hands back naive UTC times, PostgreSQL aware ones."""
+class UtcDateTime(ma.fields.AwareDateTime):
+    """ISO 8601 with its offset. A naive input time is read as UTC, so services compare
+    aware times only (stored times read back aware: meetings.core.db.UtcDateTime)."""
 
-    def _serialize(self, value, attr, obj, **kwargs):
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
+    def __init__(self, **kw):
+        super().__init__(default_timezone=UTC, **kw)
 
 
 ERROR_DESCRIPTIONS = {

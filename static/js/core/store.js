@@ -29,7 +29,7 @@ export class MeetingStore extends EventTarget {
     if (snap.attendance) s.attendance = snap.attendance;
     if ("quorum" in snap) s.quorum = snap.quorum;
     if (snap.speakers) s.speakers = snap.speakers;
-    if (snap.polls) s.polls = normalisePolls(snap.polls);
+    if (Array.isArray(snap.polls)) s.polls = snap.polls; // the snapshot's "polls" part is a list
     if ("online" in snap) s.online = snap.online;
     this.changed("snapshot");
   }
@@ -54,12 +54,6 @@ export class MeetingStore extends EventTarget {
     const what = handler(this.state, env.data || {}, env);
     this.changed(what || env.type.split(".")[0], { type: env.type, env });
   }
-}
-
-function normalisePolls(polls) {
-  if (Array.isArray(polls)) return polls;
-  if (polls && typeof polls === "object") return [...(polls.open || []), ...(polls.recent || polls.closed || [])];
-  return [];
 }
 
 function upsert(list, obj, key = "id") {
