@@ -34,7 +34,7 @@ COMMIT_POINTS = {
     "meetings/cli.py": "each CLI command is its own unit of work",
     "meetings/minutes/cli.py": "each CLI command is its own unit of work",
     "meetings/annotations/receipts.py": "the flush of queued read receipts is its own unit of work, never a request's",
-    "meetings/voting/expiry.py": "closing a poll whose time ran out is its own unit of work; the reader stays read-only",
+    "meetings/voting/expiry.py": "closing a poll whose time ran out is its own unit of work; readers stay read-only",
     "meetings/archive/service.py": "a bundle download is audited in its own unit of work once the package is built",
 }
 

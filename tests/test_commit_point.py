@@ -1,0 +1,86 @@
+"""The one commit point of an HTTP request (meetings/platform/http/commit.py).
+
+A request that may write and succeeded is committed once, after the view; a
+read, a refused request and a failed one leave nothing behind; what a view
+queued for broadcast goes out only with that commit. Probe routes are added to
+a real application over the test's real database.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from meetings.core.errors import Invalid
+from meetings.core.extensions import db
+from meetings.platform.audit.models import AuditEntry
+from meetings.platform.audit.service import record
+from meetings.platform.realtime import eventlog
+
+
+def _entries() -> int:
+    db.session.remove()
+    return db.session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+
+
+@pytest.fixture
+def probe(app, monkeypatch):
+    """An app with a route that writes an audit entry and queues a notice, then answers
+    with the status the caller asks for (or raises a domain error)."""
+    sent = []
+    monkeypatch.setattr("meetings.core.extensions.socketio.emit", lambda *a, **k: sent.append(a))
+
+    def write(status: int):
+        record(db.session, "probe.write", actor_id=None)
+        eventlog.notify(db.session, 1, "probe.notice", {})
+        if status == 422:
+            raise Invalid("refused after writing")
+        return {"ok": True}, status
+
+    app.add_url_rule("/api/v1/probe/<int:status>", "probe", write, methods=["GET", "POST"])
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app.test_client(), sent
+
+
+def test_a_successful_write_is_committed_and_then_broadcast(probe):
+    client, sent = probe
+    assert client.post("/api/v1/probe/201").status_code == 201
+    assert _entries() == 1
+    assert [a[0] for a in sent] == ["probe.notice"]
+
+
+@pytest.mark.parametrize("status", [422, 409, 500])
+def test_a_refused_or_failed_write_leaves_nothing_and_announces_nothing(probe, status):
+    client, sent = probe
+    assert client.post(f"/api/v1/probe/{status}").status_code == status
+    assert _entries() == 0
+    assert sent == []
+
+
+def test_a_get_never_writes(probe):
+    client, sent = probe
+    assert client.get("/api/v1/probe/200").status_code == 200
+    assert _entries() == 0
+    assert sent == []
+
+
+def test_a_commit_that_fails_becomes_the_error_answer(app, monkeypatch):
+    """Two users with one username pass the view (nothing is flushed) and fail at the
+    commit: the answer is the JSON 500, nothing is stored, nothing announced."""
+    from meetings.accounts.models import User
+
+    sent = []
+    monkeypatch.setattr("meetings.core.extensions.socketio.emit", lambda *a, **k: sent.append(a))
+
+    def clash():
+        db.session.add_all([User(username="twin", full_name="A", password_hash="x"),
+                            User(username="twin", full_name="B", password_hash="x")])
+        eventlog.notify(db.session, 1, "probe.notice", {})
+        return {"ok": True}, 201
+
+    app.add_url_rule("/api/v1/probe-clash", "probe_clash", clash, methods=["POST"])
+    app.config["WTF_CSRF_ENABLED"] = False
+    r = app.test_client().post("/api/v1/probe-clash")
+    assert r.status_code == 500 and r.json["error"]["code"] == "internal_error"
+    db.session.remove()
+    assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 0
+    assert sent == []
