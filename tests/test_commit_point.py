@@ -84,3 +84,32 @@ def test_a_commit_that_fails_becomes_the_error_answer(app, monkeypatch):
     db.session.remove()
     assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 0
     assert sent == []
+
+
+def test_work_afterwards_runs_once_after_the_request_and_its_failure_is_not_the_answer(app, caplog):
+    """A read that must cause a write asks for it afterwards: it runs once the read's own
+    transaction has ended (so the read still wrote nothing), once however often asked."""
+    from meetings.platform.http.commit import afterwards
+
+    ran = []
+
+    def work():
+        ran.append(db.session().in_transaction())  # a fresh session: the request's one is gone
+        record(db.session, "probe.afterwards", actor_id=None)
+        db.session.commit()
+
+    def failing():
+        raise RuntimeError("the work failed")
+
+    def read():
+        assert _entries() == 0
+        afterwards(work)
+        afterwards(work)
+        afterwards(failing)
+        return {"ok": True}
+
+    app.add_url_rule("/api/v1/probe-read", "probe_read", read)
+    assert app.test_client().get("/api/v1/probe-read").status_code == 200
+    assert ran == [False]
+    assert _entries() == 1
+    assert "work after GET /api/v1/probe-read failed" in caplog.text

@@ -16,7 +16,7 @@ def _safe_next(target: str | None) -> str:
     # Only same-site paths: an open redirect would help phishing.
     if target and urlparse(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("agenda_pages.my_meetings")
+    return url_for("meeting_pages.my_meetings")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -5,15 +5,19 @@ only *queued* here, in this process's memory (:func:`queue_opening`, called by
 the ``document_opened`` receiver), and written later, in batches, by
 :func:`flush` in its own session and transaction:
 
-* a timer started on the first queued opening flushes after
-  ``FLUSH_AFTER_S`` seconds (a greenlet under the gevent server), so a receipt
-  reaches the database **up to a few seconds after the file was served**;
-* the read-receipts report flushes first and waits for it, so those who run
-  the meeting always see every opening this process has served; openings
-  served by another worker process show after that worker's timer (seconds).
+* the request that served the file flushes once it is over, after its own
+  (read-only) transaction has ended (``platform.http.commit.afterwards``):
+  a separate unit of work, so a receipt reaches the database within
+  milliseconds of the download, and never in the download's transaction;
+* the read-receipts report flushes first, so those who run the meeting see
+  every opening this process has served;
+* openings the database refused (it was unreachable) stay queued for the
+  next flush.
 
-Openings queued but not yet written are lost if the process dies: a receipt
-is a courtesy to the secretariat, not a record (the audit log is that).
+The once-a-minute memo keeps it to one write per viewer and document a
+minute, however many Range requests a viewer makes. Openings queued but not
+yet written are lost if the process dies: a receipt is a courtesy to the
+secretariat, not a record (the audit log is that).
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import has_request_context
 from sqlalchemy import case, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -37,6 +42,7 @@ from meetings.bodies.permissions import can_run, visible_meeting
 from meetings.core.db import end_read_only_transaction, utcnow
 from meetings.core.errors import Forbidden
 from meetings.documents.models import Document
+from meetings.platform.http.commit import afterwards
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +52,6 @@ REOPEN_AFTER = timedelta(minutes=10)
 # many seconds of the last queued request, this process does not queue again.
 _RECORD_EVERY_S = 60.0
 _recently_recorded: dict[tuple[int, int], float] = {}
-# How long an opening waits in memory before the background flush writes it.
-FLUSH_AFTER_S = 3.0
 # Beyond this many waiting openings (a database down for long), the oldest are dropped.
 MAX_PENDING = 50_000
 
@@ -64,15 +68,14 @@ class Opening:
 
 _lock = threading.Lock()
 _pending: list[Opening] = []
-_timer: threading.Timer | None = None
 
 
 def queue_opening(document: Document, user: User) -> None:
     """Note that ``user`` opened ``document``; written by the next :func:`flush`.
 
     Deduplicated per (document, user): requests closer than a minute queue once
-    (REOPEN_AFTER is ten, so no opening is missed). Writes nothing now."""
-    global _timer
+    (REOPEN_AFTER is ten, so no opening is missed). Writes nothing now: the
+    flush runs when the current request is over."""
     key = (document.id, user.id)
     now_s = time.monotonic()
     if now_s - _recently_recorded.get(key, float("-inf")) < _RECORD_EVERY_S:
@@ -84,17 +87,8 @@ def queue_opening(document: Document, user: User) -> None:
     with _lock:
         _pending.append(opening)
         del _pending[:-MAX_PENDING]
-        if _timer is None:
-            _timer = threading.Timer(FLUSH_AFTER_S, _flush_in_background)
-            _timer.daemon = True
-            _timer.start()
-
-
-def _flush_in_background() -> None:
-    global _timer
-    with _lock:
-        _timer = None
-    flush()
+    if has_request_context():
+        afterwards(flush)
 
 
 def flush(session_factory: Callable[[Engine], Session] | None = None) -> int:
@@ -135,14 +129,9 @@ def _write(engine: Engine, openings: list[Opening], session_factory: Callable[[E
 
 
 def _requeue(openings: list[Opening]) -> None:
-    global _timer
     with _lock:
         _pending[:0] = openings
         del _pending[:-MAX_PENDING]
-        if _timer is None:
-            _timer = threading.Timer(FLUSH_AFTER_S * 10, _flush_in_background)
-            _timer.daemon = True
-            _timer.start()
 
 
 def _upsert(session: Session, opening: Opening) -> Any:
@@ -165,12 +154,8 @@ def _upsert(session: Session, opening: Opening) -> Any:
 
 def reset() -> None:
     """Forget every queued opening and the once-a-minute memo (tests: emptied tables)."""
-    global _timer
     with _lock:
         _pending.clear()
-        if _timer is not None:
-            _timer.cancel()
-            _timer = None
     _recently_recorded.clear()
 
 

@@ -13,7 +13,7 @@ from flask_socketio import join_room, leave_room
 
 from meetings.core.extensions import db, socketio
 from meetings.live import attendance, presence, presenter, room, schemas, speakers
-from meetings.platform.realtime import eventlog
+from meetings.platform.realtime import rooms
 from meetings.platform.realtime.gateway import socket_event
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ def join(user, data):
 def leave(user, data):
     """Leave a meeting's room (the socket stays connected)."""
     meeting_id = data["meeting_id"]
-    leave_room(eventlog.meeting_room(meeting_id))
-    leave_room(presence.managers_room(meeting_id))
+    leave_room(rooms.meeting_room(meeting_id))
+    leave_room(rooms.managers_room(meeting_id))
     presence.remove(db.session, request.sid, meeting_id)
 
 

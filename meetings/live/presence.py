@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from meetings.live.models import Presence
 from meetings.platform.realtime import eventlog
+from meetings.platform.realtime.rooms import managers_room
 
 NODE = f"{socket.gethostname()}:{os.getpid()}"
 _purged = False
@@ -67,10 +68,6 @@ def forget_roles(sid: str, meeting_id: int | None = None) -> None:
         _roles.pop(sid, None)
     else:
         _roles.get(sid, {}).pop(meeting_id, None)
-
-
-def managers_room(meeting_id: int) -> str:
-    return f"meeting:{meeting_id}:managers"
 
 
 def purge_dead_nodes(session: Session) -> None:

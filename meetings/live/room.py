@@ -20,7 +20,7 @@ from meetings.live.attendance import as_json, attendance_list, quorum
 from meetings.live.models import LiveState
 from meetings.live.presenter import presenter_dict
 from meetings.live.speakers import speaker_queue
-from meetings.platform.realtime import eventlog
+from meetings.platform.realtime import eventlog, rooms
 from meetings.platform.realtime import snapshot as snapshot_parts
 
 
@@ -44,9 +44,9 @@ def join_meeting(session: Session, meeting: Meeting, user: User, *, sid: str, la
     arrives twice at worst (the client drops seq <= its last), never zero times.
     """
     manager = policy.require_join(meeting, user)
-    enter_room(eventlog.meeting_room(meeting.id))
+    enter_room(rooms.meeting_room(meeting.id))
     if manager:
-        enter_room(presence.managers_room(meeting.id))
+        enter_room(rooms.managers_room(meeting.id))
     # The role as of the seq read with the meeting (before the answer): page turns use it.
     presence.remember_role(sid, meeting.id, manager=manager, viewer=True, seq=meeting.last_seq)
     answer = _catch_up(session, meeting, user, last_seq, catchup_limit)

@@ -37,9 +37,9 @@ from meetings.accounts.models import User
 from meetings.bodies.models import BodyMember, Meeting, Participant
 from meetings.core.db import end_read_only_transaction, utcnow
 from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
-from meetings.live.presence import managers_room
 from meetings.platform.audit import service as audit
 from meetings.platform.realtime import eventlog
+from meetings.platform.realtime.rooms import managers_room
 from meetings.voting import closing, expiry, tally
 from meetings.voting.models import BallotCast, Poll, PollTally, Proxy
 from meetings.voting.proxies import active_proxy

@@ -14,9 +14,9 @@ from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
 from meetings.core.errors import Conflict
 from meetings.live.attendance import present_user_ids
-from meetings.live.presence import managers_room
 from meetings.platform.audit import service as audit
 from meetings.platform.realtime import eventlog
+from meetings.platform.realtime.rooms import managers_room
 from meetings.voting import rules, tally
 from meetings.voting.models import BallotCast, Poll
 from meetings.voting.results import public_result

@@ -1,4 +1,4 @@
-"""Quorum, majority base, threshold and tie rule as pure functions.
+"""Majority base, threshold and tie rule as pure functions (the quorum is meetings/bodies/rules.py).
 
 No database and no clock: every figure comes in as an argument and the
 answer carries every figure it used, so the stored outcome can be checked by

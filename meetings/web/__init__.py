@@ -50,10 +50,10 @@ def vendor_url(package: str, path: str) -> str:
 
 def init_pages(app: Flask) -> None:
     from meetings.accounts.pages import bp as accounts_pages
-    from meetings.web.meeting_pages import bp as agenda_pages
+    from meetings.web.meeting_pages import bp as meeting_pages
 
     app.register_blueprint(accounts_pages)
-    app.register_blueprint(agenda_pages)
+    app.register_blueprint(meeting_pages)
     from meetings.web.pages import bp as web_pages  # the tablet app: room, console, screen, archive
 
     app.register_blueprint(web_pages)

@@ -19,7 +19,7 @@ from meetings.core.db import utcnow
 from meetings.core.extensions import db
 from meetings.documents.models import Document
 
-bp = Blueprint("agenda_pages", __name__)
+bp = Blueprint("meeting_pages", __name__)
 
 # Meetings happen in Vietnam; times are stored in UTC and shown in the hall's zone.
 HALL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -58,7 +58,7 @@ def my_meetings():
                       key=lambda m: (m.status not in _LIVE, m.starts_at, m.id))
     past = sorted((m for m in meetings if not _is_upcoming(m, now)),
                   key=lambda m: (m.starts_at, m.id), reverse=True)
-    return render_template("agenda/my_meetings.html", upcoming=upcoming, past=past, hall_time=hall_time,
+    return render_template("meetings/my_meetings.html", upcoming=upcoming, past=past, hall_time=hall_time,
                            iso_utc=iso_utc)
 
 
@@ -79,7 +79,7 @@ def meeting_page(meeting_id: int):
             by_item[doc.agenda_item_id if doc.agenda_item_id in item_ids else None].append(doc)
     mine = permissions.participant_of(meeting, user)
     return render_template(
-        "agenda/meeting.html",
+        "meetings/meeting.html",
         meeting=meeting,
         agenda=agenda.agenda_tree(meeting),
         participants=participants.in_role_order(meeting),

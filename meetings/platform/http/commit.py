@@ -17,14 +17,29 @@ dropped with the rollback.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from meetings.core.extensions import db
 
 log = logging.getLogger(__name__)
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_AFTERWARDS = "units_of_work_afterwards"
+
+
+def afterwards(work: Callable[[], object]) -> None:
+    """Run ``work()`` once this request is over, after its own transaction has ended.
+
+    For what a read must cause to be written without writing in the read's
+    transaction (a read receipt queued by a file download): ``work`` is a unit
+    of work of its own, with its own session and commit. Queued once per
+    request however often it is asked; a failure is logged, never the answer's.
+    """
+    queued = g.setdefault(_AFTERWARDS, [])
+    if work not in queued:
+        queued.append(work)
 
 
 def init_commit_point(app: Flask) -> None:
@@ -42,3 +57,15 @@ def init_commit_point(app: Flask) -> None:
             session.rollback()
             return app.make_response(app.handle_user_exception(exc))
         return response
+
+    @app.teardown_request
+    def _run_afterwards(_exc: BaseException | None) -> None:
+        queued = g.pop(_AFTERWARDS, None)
+        if not queued:
+            return
+        db.session.remove()  # the request's transaction ends first (rolled back if it was a read)
+        for work in queued:
+            try:
+                work()
+            except Exception:  # the answer is already made; say so in the log
+                log.exception("work after %s %s failed", request.method, request.path)

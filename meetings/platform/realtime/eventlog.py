@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from meetings.core.db import utcnow
 from meetings.platform.realtime.models import MeetingEvent
+from meetings.platform.realtime.rooms import meeting_room, user_room
 
 _PENDING = "pending_broadcasts"
 _EVENTS = MeetingEvent.__table__
@@ -31,14 +32,6 @@ def count_on(meeting_id: Any, last_seq: Any, status: Any) -> None:
     global _NEXT_SEQ
     _NEXT_SEQ = (update(meeting_id.table).where(meeting_id == bindparam("mid")).values({last_seq: last_seq + 1})
                  .returning(last_seq, status))
-
-
-def meeting_room(meeting_id: int) -> str:
-    return f"meeting:{meeting_id}"
-
-
-def user_room(user_id: int) -> str:
-    return f"user:{user_id}"
 
 
 def envelope(ev: MeetingEvent) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from flask_socketio import join_room
 from meetings.core.errors import DomainError, Unauthorized
 from meetings.core.extensions import db, socketio
 from meetings.platform.realtime import ratelimit
-from meetings.platform.realtime.eventlog import user_room
+from meetings.platform.realtime.rooms import user_room
 
 log = logging.getLogger(__name__)
 
