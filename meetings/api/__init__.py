@@ -12,7 +12,7 @@ from apispec import BasePlugin
 from flask import Flask, request
 from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, NotFound, default_exceptions
 from werkzeug.routing import IntegerConverter
 
 from meetings.core.errors import DomainError
@@ -166,7 +166,8 @@ def init_api(app: Flask) -> None:
     def _domain_error(err: DomainError):
         if is_api_request():
             return error_response(err.status, err.code, err.message, err.details)
-        return err.message, err.status
+        page = default_exceptions.get(err.status)  # pages get Flask's own error page for the status
+        return page(description=err.message) if page is not None else (err.message, err.status)
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
