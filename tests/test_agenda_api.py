@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from meetings.bodies import permissions, sittings
-from meetings.bodies.models import AgendaItem, Body, Meeting, Participant
+from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant
 from meetings.core.db import utcnow
 from meetings.core.extensions import db
 from meetings.platform.audit.models import AuditEntry
@@ -24,11 +24,15 @@ def as_user(as_user):
     return as_user
 
 
-def counts() -> tuple[int, int]:
-    """(audit entries, meeting events): a refused request must change neither."""
+def counts() -> tuple:
+    """Everything a refused request must leave as it was: the audit and event counts, and
+    every row of the bodies domain (bodies, members, meetings, participants, agenda items)."""
     db.session.remove()
+    rows = tuple(tuple(db.session.execute(select(table).order_by(*table.primary_key.columns)).all())
+                 for table in (Body.__table__, BodyMember.__table__, Meeting.__table__, Participant.__table__,
+                               AgendaItem.__table__))
     return (db.session.execute(select(func.count(AuditEntry.id))).scalar_one(),
-            db.session.execute(select(func.count(MeetingEvent.id))).scalar_one())
+            db.session.execute(select(func.count(MeetingEvent.id))).scalar_one(), rows)
 
 
 def events(meeting_id: int) -> list[MeetingEvent]:
@@ -37,7 +41,7 @@ def events(meeting_id: int) -> list[MeetingEvent]:
                                    .order_by(MeetingEvent.seq)).scalars())
 
 
-def refused(response, status: int, code: str | None = None, before: tuple[int, int] | None = None) -> None:
+def refused(response, status: int, code: str | None = None, before: tuple | None = None) -> None:
     assert response.status_code == status, response.get_data(as_text=True)
     assert set(response.json["error"]) >= {"code", "message"}
     if code:
