@@ -7,6 +7,8 @@ a real application over the test's real database.
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 
@@ -113,3 +115,25 @@ def test_work_afterwards_runs_once_after_the_request_and_its_failure_is_not_the_
     assert ran == [False]
     assert _entries() == 1
     assert "work after GET /api/v1/probe-read failed" in caplog.text
+
+
+def test_has_written_sees_flushes_and_statements_not_reads(app):
+    """What decides whether a transaction may be ended early or a poll closed beside it."""
+    from sqlalchemy import insert
+
+    from meetings.core.db import has_written
+    from meetings.platform.audit.models import AuditEntry as Entry
+
+    with app.app_context():
+        session = db.session
+        session.execute(select(func.count()).select_from(Entry))
+        assert not has_written(session)
+        record(session, "probe.flushed", actor_id=None)
+        session.flush()
+        assert has_written(session)
+        session.rollback()
+        assert not has_written(session)  # a new transaction starts clean
+        session.execute(insert(Entry.__table__).values(action="probe.core", prev_hash="", hash="x" * 64,
+                                                        at=datetime.now(UTC)))
+        assert has_written(session)  # an INSERT without a flush (as the event log writes)
+        session.rollback()

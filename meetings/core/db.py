@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -105,6 +105,35 @@ def make_engine(url: str) -> Engine:
 db = Database()
 
 
+_WROTE = "transaction_wrote"
+
+
+def has_written(session) -> bool:
+    """True once the session's current transaction has changed anything: objects
+    pending, a flush, or an INSERT / UPDATE / DELETE run through ``session.execute``
+    (the event log and the tally write that way, without a flush)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    return bool(session.new or session.dirty or session.deleted or session.info.get(_WROTE))
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
 def end_read_only_transaction(session) -> None:
     """Before a long wait (a PDF check in a child process), end the session's
     transaction on SQLite if it has written nothing yet.
@@ -121,6 +150,5 @@ def end_read_only_transaction(session) -> None:
         return
     conn = session.connection()
     raw = conn.connection.driver_connection
-    if raw.total_changes == conn.info.get("changes_at_begin", -1) and not (session.new or session.dirty
-                                                                         or session.deleted):
+    if raw.total_changes == conn.info.get("changes_at_begin", -1) and not has_written(session):
         session.commit()

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, scoped_session
 
+from meetings.core.db import has_written
 from meetings.voting import closing
 from meetings.voting.models import Poll, PollTally
-
-# Set on a session once it flushed a change in its current transaction (see settle).
-_WROTE_KEY = "voting_session_wrote"
 
 
 def close_due(session: Session, poll_id: int) -> bool:
@@ -60,7 +58,7 @@ def settle(session: Session, polls: Iterable[Poll]) -> bool:
     if not due:
         return False
     real = session() if isinstance(session, scoped_session) else session
-    if real.new or real.dirty or real.deleted or real.info.get(_WROTE_KEY):
+    if has_written(real):
         for poll in due:
             closing.close(real, poll, None)
         return True
@@ -69,13 +67,3 @@ def settle(session: Session, polls: Iterable[Poll]) -> bool:
     real.rollback()  # expires what it loaded: the polls read afresh, closed
     return True
 
-
-@event.listens_for(Session, "after_flush")
-def _note_write(session: Session, _context) -> None:
-    session.info[_WROTE_KEY] = True
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_write(session: Session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_WROTE_KEY, None)
