@@ -58,8 +58,7 @@ def _catch_up(session: Session, meeting: Meeting, user: User, last_seq: int | No
     if last_seq is not None and last_seq <= meeting.last_seq:
         events = eventlog.events_after(session, meeting.id, last_seq, limit)
         if events is not None:
-            return {"events": [eventlog.envelope(e) for e in events],
-                    "seq": events[-1].seq if events else last_seq}
+            return _events_answer(events, last_seq)
     snap = snapshot(session, meeting, user)
     return {"snapshot": snap, "seq": snap["seq"]}
 
@@ -70,7 +69,12 @@ def missed_events(session: Session, meeting: Meeting, after: int, limit: int) ->
     evs = eventlog.events_after(session, meeting.id, after, limit)
     if evs is None:
         raise Conflict("Too many events missed; fetch the snapshot.", code="snapshot_required")
-    return {"events": [eventlog.envelope(e) for e in evs], "seq": evs[-1].seq if evs else after}
+    return _events_answer(evs, after)
+
+
+def _events_answer(events: list, after: int) -> dict[str, Any]:
+    """The missed events in their wire form, with the seq the client is at afterwards."""
+    return {"events": [eventlog.envelope(e) for e in events], "seq": events[-1].seq if events else after}
 
 
 def snapshot(session: Session, meeting: Meeting, user: User) -> dict[str, Any]:
