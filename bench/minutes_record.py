@@ -51,9 +51,11 @@ def big_record(attendees: int = 500, items: int = 60, polls: int = 40, language:
             title=f"Thông qua Nghị quyết số {p + 1}", secret=False,
             options=[PollOption(label, c) for label, c in zip(labels, counts, strict=True)],
             entitled=attendees, present=n, cast=n, base="entitled", base_count=attendees, threshold="1/2",
-            required=attendees // 2 + 1, outcome="adopted", closed_at=start + timedelta(hours=1), named_votes=named))
+            threshold_strict=True, required=attendees // 2 + 1, outcome="adopted",
+            closed_at=start + timedelta(hours=1), named_votes=named))
     return MinutesRecord(
         body_name="Ủy ban nhân dân tỉnh Thử Nghiệm", parent_name=None, short_name="UBND",
         meeting_title="Phiên họp thường kỳ tháng 12 năm 2026", starts_at=start,
         ends_at=start + timedelta(hours=8), place="Phòng họp số 1, trụ sở Ủy ban", chair=name(0), secretary=name(1),
-        attendees=people, items=item_list, place_name="Thử Nghiệm", number="12/BB-UBND", language=language)
+        attendees=people, items=item_list, place_name="Thử Nghiệm", number="12/BB-UBND", language=language,
+        copies=2)

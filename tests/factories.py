@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from meetings.accounts.models import User
 from meetings.accounts.service import create_user, issue_token
-from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant
+from meetings.bodies.models import MEETING_TRANSITIONS, AgendaItem, Body, BodyMember, Meeting, Participant
+from meetings.bodies.sittings import change_status
 from meetings.core.db import utcnow
 
 PASSWORD = "secret-pass"
@@ -39,12 +40,17 @@ ROLES = {
 }
 
 
-def build_world(session, status: str = "scheduled") -> World:
+def build_world(session, status: str = "scheduled", *, through_service: bool = True) -> World:
+    """Users of every role, a body and a meeting of it in ``status``, reached through the status service.
+
+    ``through_service=False`` only for a seed outside any app (tests/browser/seed.py): with no Socket.IO
+    server to broadcast to, it sets the status as a fixture and records no sitting.
+    """
     users = {
         name: create_user(session, name, PASSWORD, f"Người dùng {name}", global_role=grole)
         for name, (grole, _) in ROLES.items()
     }
-    body = Body(name="Ủy ban nhân dân tỉnh Thử Nghiệm", short_name="UBND",
+    body = Body(name="Ủy ban nhân dân tỉnh Thử Nghiệm", short_name="UBND", place_name="Thử Nghiệm",
                 parent_name="", quorum_numerator=2, quorum_denominator=3)
     session.add(body)
     session.flush()
@@ -52,7 +58,9 @@ def build_world(session, status: str = "scheduled") -> World:
         session.add(BodyMember(body_id=body.id, user_id=users[name].id, position="Thành viên",
                                is_secretariat=False))
     meeting = Meeting(body_id=body.id, title="Phiên họp thường kỳ tháng 12", place="Phòng họp số 1",
-                      starts_at=utcnow() + timedelta(days=1), status=status, created_by_id=users["secretary"].id)
+                      starts_at=utcnow() + timedelta(days=1),
+                      status=status if not through_service or status == "draft" else "scheduled",
+                      created_by_id=users["secretary"].id)
     session.add(meeting)
     session.flush()
     for name, (_, mrole) in ROLES.items():
@@ -62,7 +70,37 @@ def build_world(session, status: str = "scheduled") -> World:
     items = [AgendaItem(meeting_id=meeting.id, position=i, title=f"Nội dung {i + 1}") for i in range(3)]
     session.add_all(items)
     session.commit()
+    if through_service:
+        move_meeting(session, meeting, users["secretary"], status)
     return World(body=body, meeting=meeting, users=users, items=items)
+
+
+def move_meeting(session, meeting: Meeting, actor: User, to: str) -> Meeting:
+    """Walk ``meeting`` to status ``to`` through the status service, one allowed move at a time, committing each.
+
+    Never set ``meeting.status`` by hand in a test: the service records when a
+    sitting really started, was suspended and ended, and the minutes print that.
+    """
+    path = _path(meeting.status, to)
+    for step in path:
+        change_status(session, session.get(Meeting, meeting.id), session.merge(actor), status=step)
+        session.commit()
+    return session.get(Meeting, meeting.id)
+
+
+def _path(start: str, goal: str) -> list[str]:
+    # Forward moves first, so "scheduled → closed" holds the sitting rather than going back to draft.
+    order = ("draft", "scheduled", "in_progress", "adjourned", "closed")
+    frontier, seen = [(start, [])], {start}
+    while frontier:
+        here, steps = frontier.pop(0)
+        if here == goal:
+            return steps
+        for nxt in sorted(MEETING_TRANSITIONS.get(here, ()), key=order.index, reverse=True):
+            if nxt not in seen:
+                seen.add(nxt)
+                frontier.append((nxt, steps + [nxt]))
+    raise ValueError(f"no way from {start!r} to {goal!r}")
 
 
 class TokenClients:

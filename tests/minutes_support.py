@@ -37,13 +37,15 @@ def small_record(**overrides) -> MinutesRecord:
     poll = PollResult(
         title="Thông qua Nghị quyết về kế hoạch đầu tư công năm 2027", secret=False,
         options=[PollOption("Tán thành", 3), PollOption("Không tán thành", 0), PollOption("Không biểu quyết", 0)],
-        entitled=5, present=3, cast=3, base="entitled", base_count=5, threshold="> 1/2", required=3,
+        entitled=5, present=3, cast=3, base="entitled", base_count=5, threshold="1/2", threshold_strict=True,
+        required=3,
         outcome="adopted", closed_at=start + timedelta(hours=1),
         named_votes=[NamedVote("Lê Thị Thu Hằng", ["Tán thành"]), NamedVote("Phạm Quốc Việt", ["Tán thành"]),
                      NamedVote("Nguyễn Thị Ánh Tuyết", ["Tán thành"], by_proxy_for=None)])
     secret = PollResult(title="Bầu Phó Chủ tịch", secret=True,
                         options=[PollOption("Trần Văn Hải", 2), PollOption("Hồ Thị Lan", 1)],
-                        entitled=5, present=3, cast=3, base="cast", base_count=3, threshold="> 1/2", required=2,
+                        entitled=5, present=3, cast=3, base="cast", base_count=3, threshold="2/3",
+                        threshold_strict=False, required=2,
                         outcome="adopted")
     items = [
         ItemRecord("1", "Báo cáo tình hình kinh tế - xã hội quý IV", presenter="Phạm Quốc Việt",

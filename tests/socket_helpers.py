@@ -81,7 +81,8 @@ def make_world(database_url: str, *, status: str = "in_progress", extra_delegate
             users = {n: User(username=f"{n}-{tag}", full_name=f"Đại biểu {n} Nguyễn Thị Hằng",
                              password_hash="!", global_role=ROLES.get(n, (None, None))[0]) for n in names}
             s.add_all(users.values())
-            body = Body(name=f"Hội đồng nhân dân xã Thử {tag}", quorum_numerator=2, quorum_denominator=3)
+            body = Body(name=f"Hội đồng nhân dân xã Thử {tag}", place_name="Thử Nghiệm", quorum_numerator=2,
+                        quorum_denominator=3)
             s.add(body)
             s.flush()
             meeting = Meeting(body_id=body.id, title="Kỳ họp thứ Mười: phiên toàn thể", place="Hội trường",

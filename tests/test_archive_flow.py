@@ -12,6 +12,7 @@ import pytest
 from meetings.bodies.models import Meeting
 from meetings.core.extensions import db
 from meetings.minutes.signers import issue_key
+from tests.factories import move_meeting
 from tests.minutes_support import CA_PASS, CHAIR_PASS, SECRETARY_PASS, pdftotext, pki  # noqa: F401
 
 AGENDA_PDF = b"%PDF-1.4\n% tai lieu\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -41,8 +42,7 @@ def _hold_meeting(app, world):
 
     with app.app_context():
         s = db.session
-        meeting = s.get(Meeting, world.meeting.id)
-        meeting.status = "in_progress"
+        meeting = move_meeting(s, s.get(Meeting, world.meeting.id), world.secretary, "in_progress")
         item = world.items[0]
         item_row = s.get(type(item), item.id)
         item_row.conclusion = "Hội nghị thống nhất thông qua Đề án."
@@ -72,9 +72,8 @@ def _hold_meeting(app, world):
             casting.cast_ballot(s, poll.id, s.merge(world.users[name]), [options[0]])
             s.commit()
         voting.close_poll(s, voting.get_poll(s, poll.id), sec)
-        meeting = s.get(Meeting, world.meeting.id)
-        meeting.status = "closed"
         s.commit()
+        move_meeting(s, s.get(Meeting, world.meeting.id), world.secretary, "closed")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -47,7 +48,9 @@ def test_sections_times_and_polls():
     assert "Người trình bày: Phạm Quốc Việt." in text
     assert "Báo cáo số 45/BC-UBND (phiên bản 2)" in text
     assert "Nguyễn Thị Ánh Tuyết (chất vấn, không tán thành, 3 phút)" in text
-    assert "ngưỡng: > 1/2" in text and "số phiếu cần đạt: 3" in text
+    assert "ngưỡng: quá 1/2" in text and "số phiếu cần đạt: 3" in text
+    assert "ngưỡng: ít nhất 2/3" in text
+    assert "Tán thành 3 60,0 %" in text  # 3 of a base of 5, Vietnamese style
     assert "bỏ phiếu kín" in text and "Trần Văn Hải" in text
     assert "(chưa có kết luận)" in text  # item 2 has no conclusion yet
     # The named roll call goes to an annex; the secret ballot never gets one.
@@ -159,3 +162,27 @@ def test_child_job_limits_stop_a_runaway_job():
     assert err.value.code == "job_failed"
     ok = run_job({"op": "compose", "record": small_record().to_json(), "out": "/dev/null"})
     assert ok["pages"] >= 3  # the server survives its children
+
+
+def test_breaks_quorum_undiscussed_items_and_copies_in_both_languages():
+    from datetime import timedelta
+
+    from meetings.minutes.record import ItemRecord, Quorum, Suspension
+
+    base = small_record()
+    gap = Suspension(base.starts_at + timedelta(hours=1), base.starts_at + timedelta(hours=1, minutes=20))
+    record = small_record(suspensions=[gap], quorum=Quorum(members=4, present=3, required=3, met=True), copies=4,
+                          items=base.items + [ItemRecord("3", "Đề án chưa bàn", status="pending")])
+    vi = flat(pdftotext(compose(record).pdf))
+    assert "Cuộc họp tạm dừng lúc 09:30, ngày 15/12/2026 và tiếp tục lúc 09:50, ngày 15/12/2026." in vi
+    assert "Số thành viên dự họp: 3/4 (tối thiểu 3); cuộc họp đủ điều kiện tiến hành theo quy định." in vi
+    assert "3. Đề án chưa bàn Nội dung này không được thảo luận tại cuộc họp." in vi
+    assert "Biên bản được lập thành 4 bản, có giá trị như nhau." in vi
+    en = flat(pdftotext(compose(replace(record, language="en",
+                                         quorum=Quorum(members=4, present=2, required=3, met=False))).pdf))
+    assert "suspended at 09:30, 15/12/2026 and resumed at 09:50" in en
+    assert "the meeting did not have its quorum" in en and "made in 4 copies" in en
+    assert "threshold: more than 1/2" in en and "Tán thành 3 60.0%" in en
+    # Before the sitting (a draft preview), no time is invented.
+    early = flat(pdftotext(compose(small_record(starts_at=None, ends_at=None), draft=True).pdf))
+    assert "Thời gian bắt đầu: …… giờ" in early and "Thử Nghiệm, ngày …… tháng …… năm ……" in early

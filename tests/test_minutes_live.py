@@ -32,7 +32,11 @@ def _api(server, token, method, path, **kw):
 def test_progress_and_signing_on_a_real_server(server, database_url, pki):  # noqa: F811
     if not (server.instance_path / "ca").exists():
         shutil.copytree(pki["instance"] / "ca", server.instance_path / "ca")
-    world = make_world(database_url, status="closed")
+    world = make_world(database_url, status="scheduled")
+    for status in ("in_progress", "adjourned", "closed"):  # held and ended through the API, as a secretariat does
+        r = _api(server, world.tokens["secretary"], "POST", f"/meetings/{world.meeting_id}/status",
+                 json={"status": status})
+        assert r.status_code == 200, r.text
     config = {"INSTANCE_PATH": str(server.instance_path)}
     with db_session(database_url) as s:
         for name, secret in (("secretary", SECRETARY_PASS), ("chair", CHAIR_PASS)):

@@ -21,8 +21,11 @@ def server(tmp_path_factory, database_url):
 
 @pytest.fixture
 def world(server, database_url):
-    w = make_world(database_url)
+    w = make_world(database_url, status="scheduled")
     w.url = server.url
+    # The sitting opens through the API, as the secretariat opens it; no status is set by hand.
+    r = rest(w, "secretary", "POST", f"/meetings/{w.meeting_id}/status", {"status": "in_progress"})
+    assert r.status_code == 200, r.text
     return w
 
 

@@ -8,12 +8,12 @@ from meetings.core.extensions import db
 from meetings.platform.audit.models import AuditEntry
 from meetings.platform.realtime.models import MeetingEvent
 from meetings.voting.models import BallotCast, Poll, PollTally, Proxy
+from tests.factories import move_meeting
 
 
 def start_meeting(world) -> None:
-    meeting = db.session.get(Meeting, world.meeting.id)
-    meeting.status = "in_progress"
-    db.session.commit()
+    """Open the sitting through the status service, as the secretariat does."""
+    move_meeting(db.session, db.session.get(Meeting, world.meeting.id), world.users["secretary"], "in_progress")
     db.session.remove()
 
 

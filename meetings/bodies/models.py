@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     ForeignKey,
     Integer,
@@ -45,6 +46,13 @@ class Body(Base):
     # Default quorum rule for its meetings: at least num/den of the members.
     quorum_numerator: Mapped[int] = mapped_column(Integer, default=2)
     quorum_denominator: Mapped[int] = mapped_column(Integer, default=3)
+    # The locality printed on its documents' date line: "Lâm Đồng, ngày … tháng … năm …".
+    place_name: Mapped[str | None] = mapped_column(String(100))
+    # The minutes' closing words and distribution: "Lập thành … bản", "Nơi nhận".
+    minutes_copies: Mapped[int] = mapped_column(Integer, default=2)
+    minutes_recipients: Mapped[list] = mapped_column(JSON, default=list)
+    # Agenda items never discussed: "mark" them so in the minutes, or "omit" them.
+    minutes_undiscussed: Mapped[str] = mapped_column(String(10), default="mark")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     members: Mapped[list[BodyMember]] = relationship(
@@ -84,6 +92,8 @@ class Meeting(Base):
     quorum_denominator: Mapped[int | None] = mapped_column(Integer)
     # Highest event seq handed out for this meeting (see meetings.platform.realtime.eventlog).
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # When the secretariat closed it (the record's end is its last sitting period's end).
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -91,6 +101,9 @@ class Meeting(Base):
     )
 
     body: Mapped[Body] = relationship()
+    sittings: Mapped[list[SittingPeriod]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="SittingPeriod.started_at"
+    )
     participants: Mapped[list[Participant]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan"
     )
@@ -105,6 +118,26 @@ class Meeting(Base):
         if self.quorum_numerator and self.quorum_denominator:
             return self.quorum_numerator, self.quorum_denominator
         return self.body.quorum_numerator, self.body.quorum_denominator
+
+
+class SittingPeriod(Base):
+    """One stretch of a sitting actually held: from "in progress" to "adjourned".
+
+    Written by ``sittings.change_status``, never set by hand: the minutes print
+    these times (the start, each suspension and resumption, the end), not the
+    planned ones.
+    """
+
+    __tablename__ = "sitting_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    meeting: Mapped[Meeting] = relationship(back_populates="sittings")
 
 
 class Participant(Base):

@@ -26,6 +26,15 @@ class BodyPatch(ma.Schema):
     description = Str(allow_none=True, validate=validate.Length(max=20000))
     quorum_numerator = Int(strict=True, validate=validate.Range(min=1, max=1000))
     quorum_denominator = Int(strict=True, validate=validate.Range(min=1, max=1000))
+    place_name = Str(allow_none=True, validate=validate.Length(max=100),
+                     metadata={"description": "Locality on the date line: \"Lâm Đồng, ngày … tháng … năm …\"."})
+    minutes_copies = Int(strict=True, validate=validate.Range(min=1, max=100),
+                         metadata={"description": "\"Biên bản được lập thành … bản\"."})
+    minutes_recipients = ma.fields.List(Str(validate=validate.Length(min=1, max=300)),
+                                        validate=validate.Length(max=50),
+                                        metadata={"description": "Default \"Nơi nhận\" lines."})
+    minutes_undiscussed = Str(validate=validate.OneOf(("mark", "omit")),
+                              metadata={"description": "Items never discussed: marked so, or left out."})
 
 
 class BodyCreate(BodyPatch):
@@ -40,6 +49,10 @@ class BodyOut(ma.Schema):
     description = Str(allow_none=True)
     quorum_numerator = Int()
     quorum_denominator = Int()
+    place_name = Str(allow_none=True)
+    minutes_copies = Int()
+    minutes_recipients = ma.fields.List(Str())
+    minutes_undiscussed = Str()
 
 
 class MemberIn(ma.Schema):

@@ -22,7 +22,9 @@ from meetings.bodies.models import Body, BodyMember
 from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.platform.audit import service as audit
 
-BODY_FIELDS = ("name", "short_name", "parent_name", "description", "quorum_numerator", "quorum_denominator")
+BODY_FIELDS = ("name", "short_name", "parent_name", "description", "quorum_numerator", "quorum_denominator",
+               "place_name", "minutes_copies", "minutes_recipients", "minutes_undiscussed")
+UNDISCUSSED = ("mark", "omit")
 
 
 def _require_administer(actor: User) -> None:
@@ -59,6 +61,20 @@ def members_of(body: Body) -> list[BodyMember]:
 
 # --------------------------------------------------------------------------- writes
 
+def _check_document_settings(fields: dict[str, Any]) -> None:
+    """The settings the minutes print must make sense: a signed record can never say "lập thành 0 bản"."""
+    copies = fields.get("minutes_copies", 1)
+    if not isinstance(copies, int) or isinstance(copies, bool) or not 1 <= copies <= 100:
+        raise Invalid("The number of copies must be between 1 and 100.", code="invalid_settings")
+    if fields.get("minutes_undiscussed", "mark") not in UNDISCUSSED:
+        raise Invalid(f"Undiscussed items are one of {', '.join(UNDISCUSSED)}.", code="invalid_settings")
+    recipients = fields.get("minutes_recipients", [])
+    if not isinstance(recipients, list) or not all(isinstance(r, str) and r.strip() for r in recipients):
+        raise Invalid("The distribution list is a list of non-empty lines.", code="invalid_settings")
+    if "place_name" in fields and fields["place_name"] is not None:
+        fields["place_name"] = fields["place_name"].strip() or None
+
+
 def create_body(session: Session, actor: User, **fields: Any) -> Body:
     """Create a body (administrators); its name must be new."""
     _require_administer(actor)
@@ -66,6 +82,7 @@ def create_body(session: Session, actor: User, **fields: Any) -> Body:
     if not name:
         raise Invalid("A body needs a name.")
     check_quorum(fields.get("quorum_numerator", 2), fields.get("quorum_denominator", 3))
+    _check_document_settings(fields)
     if _name_taken(session, name):
         raise Conflict(f"A body named {name!r} already exists.")
     body = Body(**{k: fields[k] for k in BODY_FIELDS if k in fields})
@@ -89,6 +106,7 @@ def update_body(session: Session, body: Body, actor: User, **fields: Any) -> Bod
             raise Conflict(f"A body named {fields['name']!r} already exists.")
     check_quorum(fields.get("quorum_numerator", body.quorum_numerator),
                  fields.get("quorum_denominator", body.quorum_denominator))
+    _check_document_settings(fields)
     for key in BODY_FIELDS:
         if key in fields:
             setattr(body, key, fields[key])

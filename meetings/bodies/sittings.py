@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session
 from meetings.accounts.models import User
 from meetings.bodies import permissions
 from meetings.bodies.checks import announce, check_open, check_quorum, require_changes, require_prepare
-from meetings.bodies.models import CONFIDENTIALITY, MEETING_TRANSITIONS, Body, BodyMember, Meeting, Participant
+from meetings.bodies.models import (
+    CONFIDENTIALITY,
+    MEETING_TRANSITIONS,
+    Body,
+    BodyMember,
+    Meeting,
+    Participant,
+    SittingPeriod,
+)
+from meetings.core.db import utcnow
 from meetings.core.errors import Conflict, Forbidden, Invalid
 from meetings.platform.audit import service as audit
 from meetings.platform.realtime import eventlog
@@ -131,9 +140,34 @@ def change_status(session: Session, meeting: Meeting, actor: User, *, status: st
             code="bad_transition", details={"from": previous, "to": status, "allowed": sorted(allowed)},
         )
     meeting.status = status
+    _record_sitting(session, meeting, previous, status, actor)
     audit.record(session, "meeting.status", actor_id=actor.id, object_type="meeting", object_id=meeting.id,
                  meeting_id=meeting.id, details={"from": previous, "to": status})
     # Always logged, even back to draft: tablets must learn the meeting left (or entered) their view.
     eventlog.append(session, meeting.id, "meeting.status", {"status": status, "previous": previous},
                     actor_id=actor.id)
     return meeting
+
+
+def _record_sitting(session: Session, meeting: Meeting, previous: str, status: str, actor: User) -> None:
+    """Keep what really happened: each stretch from "in progress" to "adjourned", and the closing time.
+
+    One clock reading per change, shared with nothing else, so a period's end is
+    never before its start.
+    """
+    now = utcnow()
+    if status == "in_progress":
+        session.add(SittingPeriod(meeting_id=meeting.id, started_at=now, started_by_id=actor.id))
+    elif previous == "in_progress":
+        running = session.execute(select(SittingPeriod).where(
+            SittingPeriod.meeting_id == meeting.id, SittingPeriod.ended_at.is_(None))).scalars().all()
+        for period in running:
+            period.ended_at, period.ended_by_id = now, actor.id
+    if status == "closed":
+        meeting.closed_at = now
+
+
+def sitting_periods(session: Session, meeting_id: int) -> list[SittingPeriod]:
+    """The stretches a meeting was actually in session, in order (empty before it starts)."""
+    return list(session.execute(select(SittingPeriod).where(SittingPeriod.meeting_id == meeting_id)
+                                .order_by(SittingPeriod.started_at, SittingPeriod.id)).scalars())

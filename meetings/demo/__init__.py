@@ -154,7 +154,9 @@ def load_demo(session: Session, storage_path: str | Path, now: datetime | None =
     admin_id = users["admin"].id
     body = session.execute(select(Body).where(Body.name == BODY_NAME)).scalar_one_or_none()
     if body is None:
-        body = Body(name=BODY_NAME, short_name="UBND tỉnh Lâm Đồng", parent_name="",
+        body = Body(name=BODY_NAME, short_name="UBND", parent_name="", place_name="Lâm Đồng",
+                    minutes_copies=2, minutes_recipients=["- Thường trực Tỉnh ủy;", "- Thường trực HĐND tỉnh;",
+                                                          "- Các thành viên UBND tỉnh;", "- Lưu: VT, TH."],
                     description="Dữ liệu mẫu", quorum_numerator=2, quorum_denominator=3)
         session.add(body)
         session.flush()

@@ -5,14 +5,16 @@ result is the plain ``MinutesRecord`` that composing takes.
 """
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.bodies.models import Meeting
+from meetings.bodies.sittings import sitting_periods
 from meetings.documents.models import Document
-from meetings.live.attendance import attendance_list
+from meetings.live.attendance import attendance_list, quorum
 from meetings.live.speakers import speaker_history
 from meetings.minutes.record import (
     Attendee,
@@ -22,7 +24,9 @@ from meetings.minutes.record import (
     NamedVote,
     PollOption,
     PollResult,
+    Quorum,
     Speech,
+    Suspension,
     parse_time,
 )
 from meetings.voting.results import poll_results_for_minutes
@@ -33,7 +37,8 @@ SPOKEN = (None, "done", "finished", "speaking", "ended")
 
 def _attendance(session: Session, meeting: Meeting) -> list[Attendee]:
     return [Attendee(full_name=r["full_name"], role=r.get("role") or "delegate", status=r.get("status") or "unknown",
-                     reason=r.get("reason"), arrived_at=parse_time(r.get("arrived_at")))
+                     reason=r.get("reason"), arrived_at=parse_time(r.get("arrived_at")),
+                     member=bool(r.get("can_vote")))
             for r in attendance_list(session, meeting.id)]
 
 
@@ -56,7 +61,7 @@ def _polls(session: Session, meeting_id: int) -> dict[int | None, list[PollResul
             title=r["title"], secret=bool(r.get("secret")),
             options=[PollOption(label=o["label"], count=o.get("count")) for o in r.get("options", [])],
             entitled=r.get("entitled"), present=r.get("present"), cast=r.get("cast"), base=r.get("base"),
-            base_count=r.get("base_count"), threshold=_text(r.get("threshold")), required=r.get("required"),
+            base_count=r.get("base_count"), **_threshold(r), required=r.get("required"),
             outcome=r.get("outcome"), tie_break_used=bool(r.get("tie_break_used")),
             closed_at=parse_time(r.get("closed_at")),
             named_votes=None if named is None else [
@@ -65,8 +70,29 @@ def _polls(session: Session, meeting_id: int) -> dict[int | None, list[PollResul
     return out
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
+def _threshold(result: dict[str, Any]) -> dict[str, Any]:
+    """The threshold as fraction and kind, so each language says it in its own words."""
+    rule = result.get("threshold_rule")
+    if rule:
+        return {"threshold": f"{rule[0]}/{rule[1]}", "threshold_strict": bool(rule[2])}
+    label = str(result.get("threshold") or "")
+    for words, strict in (("more than ", True), ("at least ", False)):
+        if label.startswith(words):  # results stored before the rule was kept beside its label
+            return {"threshold": label[len(words):], "threshold_strict": strict}
+    return {"threshold": label or None, "threshold_strict": None}
+
+
+def _times(session: Session, meeting_id: int) -> dict[str, Any]:
+    """Start, end and breaks from the sitting periods the status changes recorded, never the plan."""
+    periods = sitting_periods(session, meeting_id)
+    if not periods:
+        return {"starts_at": None, "ends_at": None, "suspensions": []}
+    breaks = [Suspension(a.ended_at, b.started_at) for a, b in pairwise(periods) if a.ended_at]
+    return {"starts_at": periods[0].started_at, "ends_at": periods[-1].ended_at, "suspensions": breaks}
+
+
+def _discussed(item: ItemRecord) -> bool:
+    return item.status not in ("pending", "deferred") or bool(item.speeches or item.polls)
 
 
 def gather_record(session: Session, meeting_id: int, *, conclusions: dict[str, str] | None = None,
@@ -89,21 +115,38 @@ def gather_record(session: Session, meeting_id: int, *, conclusions: dict[str, s
         docs.setdefault(d.agenda_item_id, []).append(DocumentRef(d.title, d.version, d.page_count))
     speeches = _speeches(session, meeting_id)
     polls = _polls(session, meeting_id)
-    items: list[ItemRecord] = []
-    top = [i for i in meeting.items if i.parent_id is None]
-    for n, item in enumerate(top, start=1):
-        for m, it in enumerate([item] + [c for c in meeting.items if c.parent_id == item.id]):
-            items.append(ItemRecord(
-                number=str(n) if m == 0 else f"{n}.{m}", title=it.title,
-                presenter=it.presenter.full_name if it.presenter else None,
-                documents=docs.get(it.id, []), speeches=speeches.get(it.id, []), polls=polls.get(it.id, []),
-                conclusion=conclusions.get(str(it.id), it.conclusion)))
     body = meeting.body
+    omit = body.minutes_undiscussed == "omit"
+
+    def record_of(it, number: str) -> ItemRecord:
+        return ItemRecord(
+            number=number, title=it.title, presenter=it.presenter.full_name if it.presenter else None,
+            documents=docs.get(it.id, []), speeches=speeches.get(it.id, []), polls=polls.get(it.id, []),
+            conclusion=conclusions.get(str(it.id), it.conclusion), status=it.status)
+
+    items: list[ItemRecord] = []
+    n = 0
+    for item in (i for i in meeting.items if i.parent_id is None):
+        head = record_of(item, "")
+        subs = [record_of(c, "") for c in meeting.items if c.parent_id == item.id]
+        if omit:  # numbered afresh, so leaving items out leaves no gaps
+            subs = [x for x in subs if _discussed(x) or x.conclusion]
+            if not (subs or _discussed(head) or head.conclusion):
+                continue
+        n += 1
+        head.number = str(n)
+        for m, sub in enumerate(subs, start=1):
+            sub.number = f"{n}.{m}"
+        items += [head, *subs]
+    q = quorum(session, meeting_id)
     return MinutesRecord(
         body_name=body.name, parent_name=body.parent_name or None, short_name=body.short_name,
-        meeting_title=meeting.title, starts_at=meeting.starts_at, ends_at=meeting.ends_at,
-        place=meeting.place, chair=by_role.get("chair"), secretary=by_role.get("secretary"),
+        meeting_title=meeting.title, **_times(session, meeting_id),
+        quorum=Quorum(members=q["members"], present=q["present"], required=q["required"], met=q["met"]),
+        copies=body.minutes_copies, place=meeting.place, place_name=body.place_name,
+        chair=by_role.get("chair"), secretary=by_role.get("secretary"),
         attendees=_attendance(session, meeting), items=items, other_polls=polls.get(None, []),
-        opening_text=opening_text, closing_text=closing_text, recipients=list(recipients or []),
+        opening_text=opening_text, closing_text=closing_text,
+        recipients=list(recipients or body.minutes_recipients or []),
         number=number, confidentiality=meeting.confidentiality, language=language, version=version,
         previous_note=previous_note)

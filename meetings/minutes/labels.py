@@ -8,14 +8,23 @@ VI = {
     "number_blank": "Số: ……/BB-{short}",
     "title": "BIÊN BẢN",
     "date_line": "{place}, ngày {d:02d} tháng {m:02d} năm {y}",
+    "date_line_blank": "{place}, ngày …… tháng …… năm ……",
     "time_place": "I. THỜI GIAN, ĐỊA ĐIỂM",
     "started": "Thời gian bắt đầu: {time}, ngày {date}.",
+    "not_started": "Thời gian bắt đầu: …… giờ ……, ngày …….",
+    "suspended": "Cuộc họp tạm dừng lúc {t1}, ngày {d1} và tiếp tục lúc {t2}, ngày {d2}.",
     "place": "Địa điểm: {place}.",
     "attendance": "II. THÀNH PHẦN THAM DỰ",
     "chair": "Chủ tọa: {name}.",
     "secretary": "Thư ký: {name}.",
-    "attendance_summary": "Tổng số đại biểu: {total}; có mặt: {present}; tham dự trực tuyến: {remote}; "
+    "attendance_summary": "Tổng số thành viên: {total}; có mặt: {present}; tham dự trực tuyến: {remote}; "
                           "vắng mặt có lý do: {excused}; vắng mặt: {absent}.",
+    "not_marked": " Chưa điểm danh: {unknown}.",
+    "others_summary": "Thư ký, khách mời và cán bộ phục vụ (không tính vào số thành viên): {n}.",
+    "quorum_met": "Số thành viên dự họp: {present}/{members} (tối thiểu {required}); "
+                  "cuộc họp đủ điều kiện tiến hành theo quy định.",
+    "quorum_not_met": "Số thành viên dự họp: {present}/{members} (tối thiểu {required}); "
+                      "cuộc họp không đủ điều kiện tiến hành theo quy định.",
     "att_head": ["STT", "Họ và tên", "Vai trò", "Tình trạng", "Giờ đến", "Lý do"],
     "roles": {"chair": "Chủ tọa", "secretary": "Thư ký", "delegate": "Đại biểu", "observer": "Khách mời"},
     "statuses": {"present": "Có mặt", "remote": "Trực tuyến", "absent": "Vắng mặt",
@@ -36,6 +45,9 @@ VI = {
     "poll_open": "biểu quyết công khai",
     "poll_figures": "Số thành viên có quyền biểu quyết: {entitled}; có mặt: {present}; số phiếu: {cast}. "
                     "Căn cứ tính: {base} ({base_count}); ngưỡng: {threshold}; số phiếu cần đạt: {required}.",
+    "threshold_more": "quá {fraction}",
+    "threshold_at_least": "ít nhất {fraction}",
+    "decimal_comma": True,
     "bases": {"cast": "số phiếu biểu quyết", "present": "số thành viên có mặt", "entitled": "tổng số thành viên"},
     "outcomes": {"adopted": "THÔNG QUA", "rejected": "KHÔNG THÔNG QUA", "tie": "HÒA PHIẾU",
                  "no_quorum": "KHÔNG ĐỦ ĐIỀU KIỆN", "void": "KHÔNG HỢP LỆ",
@@ -45,10 +57,12 @@ VI = {
     "named_annex_ref": " Danh sách biểu quyết tại Phụ lục {n}.",
     "conclusion": "Kết luận: ",
     "no_conclusion": "(chưa có kết luận)",
+    "undiscussed": {"pending": "Nội dung này không được thảo luận tại cuộc họp.",
+                    "deferred": "Nội dung này được hoãn, chưa thảo luận tại cuộc họp."},
     "other_polls": "Biểu quyết khác",
     "ended": "Cuộc họp kết thúc vào lúc {time}, ngày {date}.",
     "ended_unknown": "Cuộc họp kết thúc vào lúc …… giờ …… cùng ngày.",
-    "closing": "Biên bản được lập thành …… bản, có giá trị như nhau.",
+    "closing": "Biên bản được lập thành {copies} bản, có giá trị như nhau.",
     "sign_secretary": "THƯ KÝ",
     "sign_chair": "CHỦ TỌA",
     "sign_hint": "(Chữ ký số)",
@@ -74,14 +88,22 @@ EN = {
     "number_blank": "No.: ……/BB-{short}",
     "title": "MINUTES",
     "date_line": "{place}, {y}-{m:02d}-{d:02d}",
+    "date_line_blank": "{place}, ……",
     "time_place": "I. TIME AND PLACE",
     "started": "Started: {time}, {date}.",
+    "not_started": "Started: ……",
+    "suspended": "The meeting was suspended at {t1}, {d1} and resumed at {t2}, {d2}.",
     "place": "Place: {place}.",
     "attendance": "II. ATTENDANCE",
     "chair": "Chair: {name}.",
     "secretary": "Secretary: {name}.",
     "attendance_summary": "Members: {total}; present: {present}; remote: {remote}; excused: {excused}; "
                           "absent: {absent}.",
+    "not_marked": " Not recorded: {unknown}.",
+    "others_summary": "Secretariat, guests and staff (not counted as members): {n}.",
+    "quorum_met": "Members attending: {present}/{members} (at least {required}); the meeting had its quorum.",
+    "quorum_not_met": "Members attending: {present}/{members} (at least {required}); "
+                      "the meeting did not have its quorum.",
     "att_head": ["No.", "Name", "Role", "Attendance", "Arrived", "Reason"],
     "roles": {"chair": "Chair", "secretary": "Secretary", "delegate": "Delegate", "observer": "Guest"},
     "statuses": {"present": "Present", "remote": "Remote", "absent": "Absent", "excused": "Excused",
@@ -101,6 +123,9 @@ EN = {
     "poll_figures": "Entitled to vote: {entitled}; present: {present}; votes cast: {cast}. "
                     "Base: {base} ({base_count}); threshold: {threshold}; votes required: {required}.",
     "bases": {"cast": "votes cast", "present": "members present", "entitled": "all members"},
+    "threshold_more": "more than {fraction}",
+    "threshold_at_least": "at least {fraction}",
+    "decimal_comma": False,
     "outcomes": {"adopted": "ADOPTED", "rejected": "REJECTED", "tie": "TIE", "no_quorum": "NO QUORUM",
                  "void": "VOID", "annulled": "ANNULLED"},
     "outcome": "Outcome: {outcome}.",
@@ -108,10 +133,12 @@ EN = {
     "named_annex_ref": " Roll call in Annex {n}.",
     "conclusion": "Conclusion: ",
     "no_conclusion": "(no conclusion recorded)",
+    "undiscussed": {"pending": "This item was not discussed at the meeting.",
+                    "deferred": "This item was deferred and not discussed at the meeting."},
     "other_polls": "Other votes",
     "ended": "The meeting ended at {time}, {date}.",
     "ended_unknown": "The meeting ended at …… the same day.",
-    "closing": "These minutes are made in …… copies of equal value.",
+    "closing": "These minutes are made in {copies} copies of equal value.",
     "sign_secretary": "SECRETARY",
     "sign_chair": "CHAIR",
     "sign_hint": "(Digital signature)",
@@ -130,4 +157,21 @@ EN = {
 
 
 def labels(language: str) -> dict:
+    """The words of the minutes in ``language`` ("en"; anything else is Vietnamese)."""
     return EN if language == "en" else VI
+
+
+def percent(value: float, language: str) -> str:
+    """A share as the language writes it: "75,0 %" in Vietnamese, "75.0%" in English."""
+    if labels(language)["decimal_comma"]:
+        return f"{value:.1f}".replace(".", ",") + " %"
+    return f"{value:.1f}%"
+
+
+def threshold_text(fraction: str | None, strict: bool | None, language: str) -> str:
+    """ "quá 1/2" / "ít nhất 2/3" (or the English words); a fraction with no rule is printed as given."""
+    if not fraction:
+        return "—"
+    if strict is None:
+        return fraction
+    return labels(language)["threshold_more" if strict else "threshold_at_least"].format(fraction=fraction)

@@ -20,6 +20,7 @@ class Attendee:
     reason: str | None = None
     arrived_at: datetime | None = None
     position: str | None = None
+    member: bool = True             # entitled to vote: counted apart from the secretariat and guests
 
 
 @dataclass
@@ -61,7 +62,8 @@ class PollResult:
     cast: int | None = None
     base: str | None = None          # cast, present, entitled
     base_count: int | None = None
-    threshold: str | None = None     # e.g. "1/2" (more than half) or "2/3"
+    threshold: str | None = None     # the fraction, "1/2" or "2/3"; printed as is when strict is None
+    threshold_strict: bool | None = None  # True: more than ("quá"); False: at least ("ít nhất")
     required: int | None = None
     outcome: str | None = None       # adopted, rejected, tie …
     tie_break_used: bool = False
@@ -78,18 +80,40 @@ class ItemRecord:
     speeches: list[Speech] = field(default_factory=list)
     polls: list[PollResult] = field(default_factory=list)
     conclusion: str | None = None
+    status: str = "done"            # the agenda item's status: pending (never taken up), deferred, open, done
+
+
+@dataclass
+class Suspension:
+    """A break in the sitting: adjourned at ``suspended_at``, resumed at ``resumed_at``."""
+
+    suspended_at: datetime
+    resumed_at: datetime
+
+
+@dataclass
+class Quorum:
+    """The quorum as the one rule (meetings.bodies.rules.quorum) stated it for the roll call."""
+
+    members: int
+    present: int
+    required: int
+    met: bool
 
 
 @dataclass
 class MinutesRecord:
     body_name: str
     meeting_title: str
-    starts_at: datetime
+    starts_at: datetime | None = None       # when the sitting really began (None: not yet)
     parent_name: str | None = None
     short_name: str | None = None
     number: str | None = None               # "Số: 12/BB-UBND"; blank dots when None
     place: str | None = None
-    ends_at: datetime | None = None
+    ends_at: datetime | None = None         # when it really ended (None: not yet)
+    suspensions: list[Suspension] = field(default_factory=list)
+    quorum: Quorum | None = None
+    copies: int | None = None               # "Lập thành … bản"
     chair: str | None = None
     secretary: str | None = None
     attendees: list[Attendee] = field(default_factory=list)
@@ -111,8 +135,11 @@ class MinutesRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MinutesRecord:
         d = dict(data)
-        d["starts_at"] = parse_time(d["starts_at"])
+        d["starts_at"] = parse_time(d.get("starts_at"))
         d["ends_at"] = parse_time(d.get("ends_at"))
+        d["suspensions"] = [Suspension(parse_time(x["suspended_at"]), parse_time(x["resumed_at"]))
+                            for x in d.get("suspensions", [])]
+        d["quorum"] = Quorum(**d["quorum"]) if d.get("quorum") else None
         d["attendees"] = [Attendee(**{**a, "arrived_at": parse_time(a.get("arrived_at"))})
                           for a in d.get("attendees", [])]
         d["items"] = [_item_from(i) for i in d.get("items", [])]

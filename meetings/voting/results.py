@@ -165,7 +165,7 @@ def poll_results_for_minutes(session: Session, meeting_id: int) -> list[dict[str
             "options": [{"id": o["id"], "label": o["label"], "count": o["count"]} for o in r.get("options", [])],
             "entitled": r.get("entitled"), "present": r.get("present"), "cast": r.get("cast"),
             "abstained": r.get("abstained"), "base": r.get("base"), "base_count": r.get("base_count"),
-            "threshold": r.get("threshold"), "required": r.get("required"),
+            "threshold": r.get("threshold"), "threshold_rule": r.get("threshold_rule"), "required": r.get("required"),
             "outcome": "annulled" if poll.status == "annulled" else poll.outcome,
             "annul_reason": poll.annul_reason, "tie_break_used": bool(poll.tie_break_used),
             "quorum": r.get("quorum"), "opened_at": poll.opened_at, "closed_at": poll.closed_at,

@@ -52,7 +52,7 @@ def seed(database_url: str, storage: Path) -> Seeded:
     engine = make_engine(database_url)
     _empty(engine)
     with Session(engine, expire_on_commit=False) as session:
-        world = factories.build_world(session, status="in_progress")
+        world = factories.build_world(session, status="in_progress", through_service=False)
         docs = []
         for n, (item, title, pages) in enumerate([(world.items[0], "Dự thảo nghị quyết ngân sách", 4),
                                                    (world.items[1], "Báo cáo kinh tế – xã hội", 2)]):

@@ -119,11 +119,14 @@ def sign(page, role: str, secret: str) -> None:
 
 def test_minutes_draft_finalize_and_two_signatures(tablet, seeded, screenshots, tmp_path):
     secretary = tablet("secretary", LANDSCAPE)
-    # Minutes are for a meeting that has been held: adjourn it with the status buttons.
+    # Minutes are for a meeting that has been held and ended: adjourn, then close it with the status buttons.
     secretary.goto(f"/meetings/{seeded.meeting_id}/prepare")
     secretary.click("#status-actions button[data-to=adjourned]")
     expect(secretary.locator("#m-status-text")).to_have_attribute("data-status", "adjourned")
     expect(secretary.locator("#status-actions button[data-to=closed]")).to_be_visible()
+    secretary.once("dialog", lambda d: d.accept())
+    secretary.click("#status-actions button[data-to=closed]")
+    expect(secretary.locator("#m-status-text")).to_have_attribute("data-status", "closed")
 
     secretary.goto(f"/meetings/{seeded.meeting_id}/console")
     expect(secretary.locator("#conn")).to_have_attribute("data-state", "online")
