@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -75,8 +75,10 @@ def test_named_poll_life_from_draft_to_annulled(as_user, running):
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[1][1] == "Thông qua Nghị quyết về ngân sách năm 2027" and rows[1][5] == "adopted"
-    assert ["voter_id", "voter", "cast_by", "choices", "weight"] in rows
-    assert [str(w.delegate2.id), w.delegate2.full_name, w.delegate2.full_name, "Không tán thành", "1"] in rows
+    assert ["voter_id", "voter", "cast_by", "choices", "weight", "by_proxy_for", "cast_at"] in rows
+    [mine] = [r for r in rows if r[:6] == [str(w.delegate2.id), w.delegate2.full_name, w.delegate2.full_name,
+                                            "Không tán thành", "1", ""]]
+    assert datetime.fromisoformat(mine[6]).utcoffset() == timedelta(0)  # ISO 8601 with its offset, UTC
 
     assert as_user("chair").post(f"/api/v1/polls/{poll['id']}/annul", json={}).status_code == 422
     assert as_user("chair").post(f"/api/v1/polls/{poll['id']}/annul", json={"reason": "  "}).status_code == 422

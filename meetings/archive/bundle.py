@@ -1,15 +1,19 @@
 """The archival package of one meeting: a BagIt bag, zipped.
 
     bagit.txt, bag-info.txt, manifest-sha256.txt, manifest-sha512.txt, tagmanifest-*.txt
-    data/meeting.json                       the meeting, its body and agenda
+    data/README.txt                         what each file is and how to verify it (Vietnamese, English)
+    data/meeting.json                       the meeting, its body, agenda, actual sitting times, minutes
     data/minutes/bien-ban-v<n>.pdf          every signed version of the minutes
+    data/minutes/bien-ban-v<n>.validation.json, .html   the validation report made at publishing
     data/documents/<id>-<name>.pdf          the current version of each agenda document
     data/attendance.csv, attendance.json
-    data/votes.csv, votes.json              every poll with its figures (named votes for open polls)
+    data/votes.csv, votes.json              every poll's figures; each voter's choice for open polls
     data/speakers.json
     data/audit-log.jsonl                    the meeting's audit entries with their chain hashes
+    data/trust/ca-chain.pem                 the trust anchors: verify the signatures with the bag alone
 
-Secret ballots appear only as counts: the package carries nothing the
+Every timestamp is ISO 8601 in UTC with its offset (``+00:00``), in every
+file. Secret ballots appear only as counts: the package carries nothing the
 database does not show an administrator.
 """
 from __future__ import annotations
@@ -20,29 +24,43 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from meetings.archive.readme import readme_text
 from meetings.bodies.models import Meeting
+from meetings.bodies.sittings import sitting_periods
 from meetings.core.db import utcnow
 from meetings.documents.models import Document
 from meetings.documents.storage import blob_path
 from meetings.live.attendance import attendance_list
 from meetings.live.speakers import speaker_history
-from meetings.minutes import files
+from meetings.minutes import files, report, trust
 from meetings.minutes.models import Minutes
 from meetings.platform.audit.models import AuditEntry
 from meetings.platform.audit.service import verify_chain
+from meetings.voting.export import ballots
+from meetings.voting.models import Poll
 from meetings.voting.results import poll_results_for_minutes
+
+VOTES_CSV = ["poll_id", "poll_title", "secret", "outcome", "closed_at", "row", "option", "count", "voter_id",
+             "voter", "cast_by_id", "cast_by", "by_proxy_for", "choices", "option_ids", "weight", "cast_at"]
+
+
+def iso(at: datetime | None) -> str | None:
+    """The bag's one form of a time: ISO 8601 in UTC with its offset, ``2026-12-01T07:29:00+00:00``."""
+    if at is None:
+        return None
+    return (at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)).isoformat()
 
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return iso(value)
     return str(value)
 
 
@@ -55,13 +73,50 @@ def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
-        w.writerows([["" if v is None else (v.isoformat() if isinstance(v, datetime) else v) for v in r]
+        w.writerows([["" if v is None else (iso(v) if isinstance(v, datetime) else v) for v in r]
                      for r in rows])
 
 
 def _safe_name(name: str) -> str:
     keep = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
     return keep.strip("-.")[:80] or "document"
+
+
+def _votes(session: Session, meeting_id: int) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+    """votes.json (every poll's figures; named polls with each ballot and its cast time) and votes.csv rows."""
+    polls = poll_results_for_minutes(session, meeting_id)
+    rows: list[list[Any]] = []
+    for p in polls:
+        if not p.get("secret"):
+            p["named_votes"] = ballots(session, session.get(Poll, p["poll_id"]))
+        head = [p.get("poll_id"), p.get("title"), p.get("secret"), p.get("outcome"), p.get("closed_at")]
+        rows += [head + ["option", o.get("label"), o.get("count")] + [None] * 9 for o in p.get("options", [])]
+        # Secret polls: counts only, never a voter with a choice (their named_votes is None).
+        for v in p.get("named_votes") or []:
+            rows.append(head + ["ballot", None, None, v["voter_id"], v["voter_name"], v["cast_by_id"],
+                                v["cast_by_name"], v["by_proxy_for"], "; ".join(v["choice_labels"]),
+                                " ".join(str(i) for i in v["option_ids"]), v["weight"], v["cast_at"]])
+    return polls, rows
+
+
+def _minutes_files(bag_dir: Path, minutes: list[Minutes], storage: str) -> None:
+    """Each signed version, and the validation report made when it was published."""
+    for m in minutes:
+        stem = bag_dir / "minutes" / f"bien-ban-v{m.version}"
+        stem.with_suffix(".pdf").write_bytes(files.minutes_file(storage, m.sha256).read_bytes())
+        if m.validation_sha256:
+            for kind in ("json", "html"):
+                (bag_dir / "minutes" / f"{stem.name}.validation.{kind}").write_bytes(
+                    report.report_file(storage, m.validation_sha256, kind).read_bytes())
+
+
+def _audit_line(e: AuditEntry) -> str:
+    # ``at`` to the microsecond: the chain hash covers it so (see README.txt).
+    at = e.at.replace(tzinfo=UTC) if e.at.tzinfo is None else e.at.astimezone(UTC)
+    return json.dumps({"id": e.id, "at": at.isoformat(timespec="microseconds"), "actor_id": e.actor_id,
+                       "action": e.action, "object_type": e.object_type, "object_id": e.object_id,
+                       "meeting_id": e.meeting_id, "details": e.details, "prev_hash": e.prev_hash, "hash": e.hash},
+                      ensure_ascii=False, default=_json_default) + "\n"
 
 
 def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], out: IO[bytes]) -> dict[str, Any]:
@@ -71,14 +126,12 @@ def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], 
     storage = config["STORAGE_PATH"]
     with tempfile.TemporaryDirectory() as tmp:
         bag_dir = Path(tmp) / f"meeting-{meeting.id}"
-        (bag_dir / "minutes").mkdir(parents=True)
-        (bag_dir / "documents").mkdir()
+        for folder in ("minutes", "documents", "trust"):
+            (bag_dir / folder).mkdir(parents=True)
         minutes = session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id,
                                                         Minutes.status.in_(("signed", "published")))
                                   .order_by(Minutes.version)).scalars().all()
-        for m in minutes:
-            src = files.minutes_file(storage, m.sha256)
-            (bag_dir / "minutes" / f"bien-ban-v{m.version}.pdf").write_bytes(src.read_bytes())
+        _minutes_files(bag_dir, minutes, storage)
         docs = session.execute(select(Document).where(Document.meeting_id == meeting.id, Document.is_current)
                                .order_by(Document.id)).scalars().all()
         for d in docs:
@@ -88,37 +141,41 @@ def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], 
                     src.read_bytes())
         attendance = attendance_list(session, meeting.id)
         _dump(bag_dir / "attendance.json", attendance)
-        _csv(bag_dir / "attendance.csv", ["user_id", "full_name", "role", "status", "reason", "arrived_at"],
-             [[a.get("user_id"), a.get("full_name"), a.get("role"), a.get("status"), a.get("reason"),
-               a.get("arrived_at")] for a in attendance])
-        polls = poll_results_for_minutes(session, meeting.id)
+        _csv(bag_dir / "attendance.csv",
+             ["user_id", "full_name", "role", "can_vote", "status", "reason", "arrived_at", "left_at"],
+             [[a.get("user_id"), a.get("full_name"), a.get("role"), a.get("can_vote"), a.get("status"),
+               a.get("reason"), a.get("arrived_at"), a.get("left_at")] for a in attendance])
+        polls, vote_rows = _votes(session, meeting.id)
         _dump(bag_dir / "votes.json", polls)
-        _csv(bag_dir / "votes.csv", ["poll_id", "title", "secret", "option", "count", "base", "base_count",
-                                     "threshold", "required", "outcome", "closed_at"],
-             [[p.get("poll_id"), p.get("title"), p.get("secret"), o.get("label"), o.get("count"), p.get("base"),
-               p.get("base_count"), p.get("threshold"), p.get("required"), p.get("outcome"), p.get("closed_at")]
-              for p in polls for o in p.get("options", [])])
+        _csv(bag_dir / "votes.csv", VOTES_CSV, vote_rows)
         _dump(bag_dir / "speakers.json", speaker_history(session, meeting.id))
         entries = session.execute(select(AuditEntry).where(AuditEntry.meeting_id == meeting.id)
                                   .order_by(AuditEntry.id)).scalars().all()
         with (bag_dir / "audit-log.jsonl").open("w", encoding="utf-8") as fh:
-            for e in entries:
-                fh.write(json.dumps({"id": e.id, "at": e.at, "actor_id": e.actor_id, "action": e.action,
-                                     "object_type": e.object_type, "object_id": e.object_id,
-                                     "details": e.details, "prev_hash": e.prev_hash, "hash": e.hash},
-                                    ensure_ascii=False, default=_json_default) + "\n")
+            fh.writelines(_audit_line(e) for e in entries)
+        roots = trust.trust_anchors(config)
+        if roots:
+            (bag_dir / "trust" / trust.PEM_NAME).write_bytes(trust.chain_pem(config))
         chain_ok = not verify_chain(session)
         _dump(bag_dir / "meeting.json", {
             "id": meeting.id, "title": meeting.title, "body": meeting.body.name, "place": meeting.place,
             "starts_at": meeting.starts_at, "ends_at": meeting.ends_at, "status": meeting.status,
-            "confidentiality": meeting.confidentiality,
+            "closed_at": meeting.closed_at, "confidentiality": meeting.confidentiality,
+            "sittings": [{"started_at": p.started_at, "ended_at": p.ended_at}
+                         for p in sitting_periods(session, meeting.id)],
             "agenda": [{"id": i.id, "position": i.position, "title": i.title, "conclusion": i.conclusion}
                        for i in meeting.items],
-            "minutes": [{"version": m.version, "status": m.status, "sha256": m.sha256, "previous_id": m.previous_id,
+            "minutes": [{"version": m.version, "status": m.status, "number": m.number, "sha256": m.sha256,
+                         "previous_id": m.previous_id, "published_at": m.published_at,
+                         "validation_report_sha256": m.validation_sha256,
                          "signatures": [{"role": s.role, "signer": s.signer_name, "signed_at": s.signed_at}
                                         for s in m.signatures]} for m in minutes],
+            "trust_roots": [trust.describe(c, config) for c in roots],
+            "exported_at": utcnow(),
             "audit_chain_intact_at_export": chain_ok,
         })
+        (bag_dir / "README.txt").write_text(readme_text(title=meeting.title, body=meeting.body.name,
+                                                        meeting_id=meeting.id), "utf-8")
         bagit.make_bag(str(bag_dir), {
             "Source-Organization": meeting.body.name, "External-Identifier": f"meeting-{meeting.id}",
             "External-Description": meeting.title, "Bagging-Date": utcnow().date().isoformat(),
@@ -128,10 +185,11 @@ def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], 
                 if path.is_file():
                     zf.write(path, str(Path(bag_dir.name) / path.relative_to(bag_dir)))
     return {"minutes": len(minutes), "documents": len(docs), "audit_entries": len(entries),
-            "audit_chain_intact": chain_ok}
+            "audit_chain_intact": chain_ok, "trust_roots": len(roots)}
 
 
 def bundle_bytes(session: Session, meeting: Meeting, config: Mapping[str, Any]) -> bytes:
+    """The zipped bag in memory (for small meetings and tests)."""
     buf = io.BytesIO()
     write_bundle(session, meeting, config, buf)
     return buf.getvalue()

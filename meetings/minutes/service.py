@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
 from meetings.bodies.models import Meeting
+from meetings.bodies.sittings import sitting_periods
 from meetings.core.db import utcnow
 from meetings.core.errors import Conflict, Invalid, NotFound
-from meetings.minutes import files, notices, policy
+from meetings.minutes import files, notices, numbering, policy, report
 from meetings.minutes.gather import gather_record
 from meetings.minutes.models import Minutes
 from meetings.minutes.record import MinutesRecord
@@ -32,7 +33,8 @@ from meetings.minutes.search_text import search_key
 from meetings.platform.audit import service as audit
 
 EDITABLE = ("number", "opening_text", "closing_text", "recipients", "conclusions", "language")
-FINISHED_MEETING = ("adjourned", "closed")
+# The sitting has ended: an adjourned one may still resume, and its minutes would then be wrong.
+FINISHED_MEETING = ("closed",)
 SIGNED = ("secretary_signed", "signed", "published")
 
 
@@ -116,6 +118,15 @@ def update_draft(session: Session, m: Minutes, actor: User, **changes: Any) -> M
     return m
 
 
+def _tz(config: Mapping[str, Any]) -> str:
+    return config.get("TIMEZONE") or "Asia/Ho_Chi_Minh"
+
+
+def _held_at(session: Session, meeting: Meeting):
+    periods = sitting_periods(session, meeting.id)
+    return periods[0].started_at if periods else None
+
+
 def _record(session: Session, m: Minutes) -> MinutesRecord:
     note = None
     if m.previous_id:
@@ -157,8 +168,14 @@ def finalize(session: Session, m: Minutes, actor: User, config: Mapping[str, Any
     if m.status != "draft":
         raise Conflict("Only a draft can be finalized.", code="not_draft")
     if meeting.status not in FINISHED_MEETING:
-        raise Conflict("The meeting must be adjourned or closed before its minutes are finalized.",
+        raise Conflict("The meeting must be closed before its minutes are finalized.",
                        code="meeting_not_finished")
+    if not meeting.body.place_name:
+        raise Conflict("Set the body's place name (the locality of the date line) before finalizing.",
+                       code="incomplete_settings", details={"missing": ["place_name"]})
+    if not (m.number or "").strip():
+        m.number = numbering.take_number(session, meeting.body,
+                                         numbering.register_year(_held_at(session, meeting), _tz(config)))
     notices.progress(actor.id, m.id, "composing", 10)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "final.pdf"
@@ -180,14 +197,15 @@ def finalize(session: Session, m: Minutes, actor: User, config: Mapping[str, Any
     return m
 
 
-def publish(session: Session, m: Minutes, actor: User) -> Minutes:
-    """Send signed minutes to the archive."""
+def publish(session: Session, m: Minutes, actor: User, config: Mapping[str, Any]) -> Minutes:
+    """Send signed minutes to the archive, with the validation report of their file."""
     policy.require_prepare(m, _meeting(session, m), actor)
     if m.status != "signed":
         raise Conflict("Only minutes signed by the secretary and the chair can be published.", code="not_signed")
     m.status, m.published_at = "published", utcnow()
     audit.record(session, "minutes.published", actor_id=actor.id, object_type="minutes", object_id=m.id,
                  meeting_id=m.meeting_id, details={"sha256": m.sha256, "version": m.version})
+    report.validate_published(session, m, actor, config)
     notices.status_changed(session, m, actor.id)
     return m
 

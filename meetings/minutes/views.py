@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import io
 
-from flask import current_app, request, send_file
+from flask import Response, current_app, request, send_file
 from flask_smorest import Blueprint
 
 from meetings.bodies.permissions import visible_meeting
 from meetings.core.extensions import db
-from meetings.minutes import service, signatures, verification
+from meetings.minutes import report, service, signatures, trust, verification
 from meetings.minutes.schemas import (
     CorrectionRequest,
     MinutesCreate,
@@ -110,7 +110,7 @@ def sign_minutes(body, minutes_id: int):
 def publish_minutes(minutes_id: int):
     """Send signed minutes to the archive."""
     user = require_user()
-    return service.publish(db.session, service.find_minutes(db.session, minutes_id), user)
+    return service.publish(db.session, service.find_minutes(db.session, minutes_id), user, current_app.config)
 
 
 @blp.route("/minutes/<int:minutes_id>/corrections", methods=["POST"])
@@ -140,3 +140,31 @@ def verify_any():
     """Verify the signatures of any uploaded PDF against the organization's trusted roots."""
     require_user()
     return verification.verify_upload(verification.read_upload(request), current_app.config)
+
+
+@blp.route("/minutes/<int:minutes_id>/validation-report")
+@blp.response(200, description="The validation report stored at publishing: JSON, or ?format=html")
+@error_responses(blp, 404, 409)
+def validation_report(minutes_id: int):
+    """What the verifier found in the published file: every signature, the trust roots, when (JSON or HTML)."""
+    user = require_user()
+    kind = "html" if request.args.get("format") == "html" else "json"
+    path = report.validation_report(db.session, service.find_minutes(db.session, minutes_id), user,
+                                    current_app.config, kind)
+    resp = send_file(path, mimetype=report.MEDIA_TYPES[kind], download_name=f"validation-report-{minutes_id}.{kind}",
+                     etag=path.stem, conditional=True)
+    resp.headers["Cache-Control"] = "private, max-age=0"
+    return resp
+
+
+@blp.route("/ca/chain")
+@blp.response(200, description="The trust anchors: PEM (application/pem-certificate-chain), or ?format=der (PKCS#7)")
+@error_responses(blp, 404)
+def ca_chain():
+    """The organization CA and the other trusted roots, to verify signatures without this server."""
+    require_user()
+    if request.args.get("format") == "der":
+        return Response(trust.chain_der(current_app.config), mimetype="application/pkcs7-mime",
+                        headers={"Content-Disposition": f'attachment; filename="{trust.DER_NAME}"'})
+    return Response(trust.chain_pem(current_app.config), mimetype="application/pem-certificate-chain",
+                    headers={"Content-Disposition": f'attachment; filename="{trust.PEM_NAME}"'})

@@ -1,0 +1,87 @@
+"""``data/README.txt`` of an archival bag: what each file is and how to check it, in Vietnamese and English.
+
+Plain text, so that it can be read in decades without this application.
+"""
+from __future__ import annotations
+
+README = """\
+HỒ SƠ LƯU TRỮ PHIÊN HỌP / MEETING ARCHIVAL PACKAGE
+{title}
+{body} — meeting-{meeting_id}
+
+=== Tiếng Việt ===
+
+Gói này là một "túi" BagIt (RFC 8493). Các tệp:
+
+  minutes/bien-ban-v<n>.pdf               Biên bản đã ký số, mỗi phiên bản đã ký (PDF, chữ ký PAdES).
+  minutes/bien-ban-v<n>.validation.json   Báo cáo kiểm tra chữ ký lập khi công bố biên bản: mã băm SHA-256
+                                          của tệp, thời điểm kiểm tra, các chứng thư gốc tin cậy (dấu vân
+                                          tay SHA-256), kết quả từng chữ ký.
+  minutes/bien-ban-v<n>.validation.html   Cùng báo cáo đó, dạng trang đọc được.
+  documents/<mã>-<tên>.pdf                Tài liệu hiện hành của từng nội dung chương trình.
+  attendance.csv, attendance.json         Điểm danh: từng đại biểu, vai trò, tình trạng, lý do, giờ đến, giờ rời.
+  votes.csv, votes.json                   Biểu quyết: số phiếu từng phương án của mọi cuộc biểu quyết
+                                          (dòng "option"); với biểu quyết công khai, thêm lựa chọn của từng
+                                          người (dòng "ballot": người bỏ phiếu, lựa chọn, bỏ phiếu thay cho ai
+                                          theo ủy quyền, trọng số, thời điểm). Bỏ phiếu kín chỉ có số phiếu.
+  speakers.json                           Các lượt phát biểu.
+  audit-log.jsonl                         Nhật ký kiểm toán của phiên họp, mỗi dòng một bản ghi với mã băm chuỗi.
+  meeting.json                            Phiên họp, cơ quan, chương trình, các lần họp thực tế, các phiên bản
+                                          biên bản và chữ ký.
+  trust/ca-chain.pem                      Chứng thư gốc của cơ quan (và các gốc tin cậy khác) để kiểm tra
+                                          chữ ký mà không cần máy chủ.
+
+Thời gian: mọi thời điểm ghi theo ISO 8601, giờ UTC, có độ lệch "+00:00"
+(ví dụ 2026-12-01T07:29:00+00:00 là 14:29 giờ Việt Nam).
+
+Cách kiểm tra:
+  1. Tính toàn vẹn của gói:   python -m bagit --validate <thư mục gói>   (hoặc bagit.Bag(...).validate())
+  2. Chữ ký của biên bản, ngoại tuyến, chỉ với gói này:
+       pyhanko sign validate --pretty-print --trust data/trust/ca-chain.pem data/minutes/bien-ban-v1.pdf
+     (gói pyhanko-cli), hoặc nhập data/trust/ca-chain.pem vào kho tin cậy của Adobe Acrobat / NSS (pdfsig).
+     So dấu vân tay SHA-256 của chứng thư gốc với dấu vân tay trong báo cáo kiểm tra và với bản cơ quan công bố.
+  3. Nhật ký kiểm toán: mã băm (hash) mỗi dòng là SHA-256 của JSON UTF-8 (khóa sắp xếp, không khoảng trắng)
+     gồm prev (= prev_hash), at (UTC bỏ độ lệch, đến micro giây), actor (= actor_id), action, object_type,
+     object_id, meeting (= meeting_id), details; prev_hash là hash của bản ghi liền trước trong toàn bộ
+     nhật ký của cơ quan (bản ghi của các phiên họp khác không có trong gói này).
+
+=== English ===
+
+This package is a BagIt bag (RFC 8493). The files:
+
+  minutes/bien-ban-v<n>.pdf               The signed minutes, every signed version (PDF, PAdES signatures).
+  minutes/bien-ban-v<n>.validation.json   The validation report made when the minutes were published: the
+                                          file's SHA-256, when it was validated, against which trust roots
+                                          (SHA-256 fingerprints), each signature's result.
+  minutes/bien-ban-v<n>.validation.html   The same report as a readable page.
+  documents/<id>-<name>.pdf               The current document of each agenda item.
+  attendance.csv, attendance.json         Roll call: each participant, role, status, reason, arrival, departure.
+  votes.csv, votes.json                   Votes: every poll's count per option ("option" rows); for open (named)
+                                          polls also each voter's choice ("ballot" rows: voter, choices, by proxy
+                                          for whom, weight, cast time). Secret polls appear as counts only.
+  speakers.json                           Who spoke, when, for how long.
+  audit-log.jsonl                         The meeting's audit entries, one per line, with their chain hashes.
+  meeting.json                            The meeting, its body, agenda, actual sitting times, minutes versions
+                                          and signatures.
+  trust/ca-chain.pem                      The organization's root certificate (and any other trusted roots) to
+                                          verify the signatures without the server.
+
+Times: every timestamp is ISO 8601 in UTC with its offset "+00:00"
+(e.g. 2026-12-01T07:29:00+00:00 is 14:29 in Vietnam).
+
+How to verify:
+  1. The package is complete and unchanged:   python -m bagit --validate <bag folder>
+  2. The minutes' signatures, offline, with this package alone:
+       pyhanko sign validate --pretty-print --trust data/trust/ca-chain.pem data/minutes/bien-ban-v1.pdf
+     (package pyhanko-cli), or import data/trust/ca-chain.pem into Adobe Acrobat's or NSS's (pdfsig) trust store.
+     Compare the roots' SHA-256 fingerprints with the validation report and with the organization's published copy.
+  3. The audit log: each line's hash is the SHA-256 of the UTF-8 JSON (sorted keys, no spaces) of prev
+     (= prev_hash), at (UTC without the offset, to the microsecond), actor (= actor_id), action, object_type,
+     object_id, meeting (= meeting_id), details; prev_hash is the hash of the entry just before it in the
+     organization's whole log (other meetings' entries are not in this package).
+"""
+
+
+def readme_text(*, title: str, body: str, meeting_id: int) -> str:
+    """The bag's README for one meeting."""
+    return README.format(title=title, body=body, meeting_id=meeting_id)
