@@ -9,6 +9,7 @@ import pytest
 from meetings.core.extensions import db
 from meetings.minutes import files
 from meetings.minutes.signers import issue_key
+from tests.factories import move_meeting
 from tests.minutes_support import (
     CA_PASS,
     CHAIR_PASS,
@@ -32,11 +33,11 @@ def signers(app, world, pki):  # noqa: F811
 
 
 def _close_meeting(app, world, status="closed"):
+    """Hold and end the sitting through the status service (never by setting the column)."""
     with app.app_context():
         from meetings.bodies.models import Meeting
 
-        db.session.get(Meeting, world.meeting.id).status = status
-        db.session.commit()
+        move_meeting(db.session, db.session.get(Meeting, world.meeting.id), world.users["secretary"], status)
 
 
 def _create(as_user, world, **body):
@@ -158,7 +159,11 @@ def test_draft_rules_and_bad_input(app, as_user, world):
     # Finalizing before the meeting is over is refused; so is editing once finalized.
     r = as_user("secretary").post(f"{url}/finalize")
     assert r.status_code == 409 and r.json["error"]["code"] == "meeting_not_finished"
+    # Adjourned is only suspended: the sitting may resume, so its minutes cannot be final yet.
     _close_meeting(app, world, "adjourned")
+    r = as_user("secretary").post(f"{url}/finalize")
+    assert r.status_code == 409 and r.json["error"]["code"] == "meeting_not_finished"
+    _close_meeting(app, world, "closed")
     assert as_user("secretary").post(f"{url}/finalize").status_code == 200
     assert as_user("secretary").post(f"{url}/finalize").status_code == 409
     r = as_user("secretary").patch(url, json={"number": "2"})

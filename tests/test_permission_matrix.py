@@ -43,7 +43,9 @@ VOTERS = ("delegate", "chair", "secretary")    # participants with can_vote
 ALL = CALLERS[1:]                              # every logged-in caller
 
 # Routes that need no authentication at all (each still has a row below, all 200).
-PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "web_pages.service_worker"}
+# The CA's CRL, certificate and OCSP answers are public by nature: any validator anywhere fetches them.
+PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "web_pages.service_worker", "pki.crl", "pki.ca_certificate",
+                    "pki.ocsp_post", "pki.ocsp_get"}
 # Routes outside the matrix: files for everyone, the health probe, the login form itself.
 UNLISTED_ENDPOINTS = {"static", "vendor", "healthz", "accounts_pages.login", "api-docs.openapi_json"}
 
@@ -337,6 +339,8 @@ MATRIX: list[Row] = [
         only(409, PREPARE, seen_by=RUN)),
     Row("GET", "/minutes/{finalized_minutes_id}/verification", None, only(200, RUN, seen_by=RUN)),
     Row("POST", "/verification", {"file": PDF}, expect(200)),
+    Row("GET", "/minutes/{finalized_minutes_id}/validation-report", None, only(409, RUN, seen_by=RUN)),
+    Row("GET", "/ca/chain", None, expect(404)),  # every logged-in caller; this world has no CA (no_ca)
     # ---------------------------------------------------------------- archive
     Row("GET", "/archive", None, expect(200)),
     Row("GET", "/meetings/{meeting_id}/bundle", None, only(200, ("secretary", "archivist", "admin"))),
@@ -357,6 +361,11 @@ MATRIX: list[Row] = [
     Row("GET", "/meetings/{meeting_id}/console", None, page(200, RUN), page=True),
     Row("GET", "/meetings/{meeting_id}/prepare", None, page(200, PREPARE), page=True),
     Row("GET", "/meetings/{meeting_id}/screen", None, page(200, SEE), page=True),
+    # The organization CA's public services (this world has no CA: nothing to publish; OCSP answers "malformed").
+    Row("GET", "/pki/ca.crl", None, expect(404, anonymous=404), page=True),
+    Row("GET", "/pki/ca.pem", None, expect(404, anonymous=404), page=True),
+    Row("POST", "/pki/ocsp", None, expect(200, anonymous=200), page=True),
+    Row("GET", "/pki/ocsp/AAAA", None, expect(200, anonymous=200), page=True),
 ]
 
 

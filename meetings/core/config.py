@@ -58,6 +58,11 @@ def load_settings(overrides: dict | None = None) -> dict:
         # How many reverse proxies (nginx) stand in front; their X-Forwarded-* headers are trusted.
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
         "TSA_URL": os.environ.get("TSA_URL") or None,
+        # Where the organization CA's CRL and OCSP are served (named in issued certificates); else SERVER_NAME.
+        "PKI_BASE_URL": os.environ.get("PKI_BASE_URL") or None,
+        "PKI_RATE_LIMIT": os.environ.get("PKI_RATE_LIMIT", "600 per minute"),
+        # Validity of signing certificates the CA issues, in days (default: 3 years).
+        "SIGNER_CERT_DAYS": _int("SIGNER_CERT_DAYS", 0) or None,
         # The hall's time zone: minutes, stamps and pages show local time (stored times are UTC).
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Ho_Chi_Minh"),
         "MINUTES_JOB_SECONDS": _int("MINUTES_JOB_SECONDS", 120),

@@ -1,4 +1,4 @@
-"""The minutes jobs a child process runs: compose, sign, verify.
+"""The minutes jobs a child process runs: compose, sign, verify, renew (document timestamps).
 
 Each job is a JSON document (files travel by path) and its answer is one too;
 every failure becomes an answer, never an exception, so the parent can raise
@@ -21,6 +21,7 @@ from cryptography import x509
 
 from meetings.core.errors import DomainError, Invalid, Unavailable
 from meetings.minutes.compose import compose
+from meetings.minutes.ltv import renew
 from meetings.minutes.record import MinutesRecord
 from meetings.minutes.signing import KeySpec, add_signature_fields, sign
 from meetings.minutes.verify import verify_pdf
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 def handle(job: dict[str, Any]) -> dict[str, Any]:
     """Run one job in this process; every failure becomes an answer, never an exception."""
     try:
-        return {"compose": _compose, "sign": _sign, "verify": _verify}[job["op"]](job)
+        return {"compose": _compose, "sign": _sign, "verify": _verify, "renew": _renew}[job["op"]](job)
     except DomainError as err:
         kind = "invalid" if isinstance(err, Invalid) else "unavailable" if isinstance(err, Unavailable) else "domain"
         return {"error": {"kind": kind, "code": err.code, "message": err.message}}
@@ -73,7 +74,9 @@ def _sign(job: dict) -> dict:
     signed = sign(pdf, role=job["role"], spec=KeySpec(**job["spec"]), secret=job["secret"],
                   signer_name=job["signer_name"], font_cache=job["font_cache"],
                   signed_at=datetime.fromisoformat(job["signed_at"]), language=job.get("language", "vi"),
-                  tz=job.get("tz") or "Asia/Ho_Chi_Minh", tsa_url=job.get("tsa_url"), location=job.get("location"))
+                  tz=job.get("tz") or "Asia/Ho_Chi_Minh", tsa_url=job.get("tsa_url"), location=job.get("location"),
+                  validation=job.get("validation"), archival=job.get("archival", False),
+                  timestamp_unit=job.get("timestamp_unit"))
     Path(job["out"]).write_bytes(signed)
     return {"sha256": hashlib.sha256(signed).hexdigest(), "size": len(signed)}
 
@@ -82,7 +85,18 @@ def _verify(job: dict) -> dict:
     roots = []
     for path in job.get("roots", []):
         roots.extend(x509.load_pem_x509_certificates(Path(path).read_bytes()))
-    return {"report": verify_pdf(Path(job["pdf"]).read_bytes(), roots)}
+    at = datetime.fromisoformat(job["validation_time"]) if job.get("validation_time") else None
+    return {"report": verify_pdf(Path(job["pdf"]).read_bytes(), roots, validation_time=at)}
+
+
+def _renew(job: dict) -> dict:
+    renewed, info = renew(Path(job["pdf"]).read_bytes(), tsa_url=job["tsa_url"], validation=job["validation"],
+                          before_days=job["before_days"], force=job.get("force", False),
+                          now=datetime.fromisoformat(job["now"]))
+    if renewed is None:
+        return {"renewed": False, **info}
+    Path(job["out"]).write_bytes(renewed)
+    return {"renewed": True, "sha256": hashlib.sha256(renewed).hexdigest(), "size": len(renewed), **info}
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Signing keys: the organization CA, PKCS#12 files per signer, PKCS#11 tokens.
+"""Signing keys: the organization CA (with its OCSP responder and timestamp unit), PKCS#12 files per
+signer, PKCS#11 tokens.
 
 The CA's private key is stored encrypted with the CA passphrase
 (INSTANCE_PATH/ca/root.key); each signer's PKCS#12 is encrypted with the
@@ -17,12 +18,22 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from meetings.core.errors import Conflict, Invalid, NotFound
 
 CA_CERT = "root.pem"
 CA_KEY = "root.key"
+# The OCSP responder's key is kept unencrypted (0600): it answers OCSP requests with no one at the keyboard.
+# Its certificate says id-pkix-ocsp-nocheck, so its own revocation is never asked for.
+RESPONDER_CERT = "ocsp.pem"
+RESPONDER_KEY = "ocsp.key"
+RESPONDER_YEARS = 5
+# The organization's own timestamp unit (RFC 3161), for signature timestamps when no TSA_URL is configured.
+# Its key is kept unencrypted (0600) for the same reason: the signing child stamps with no CA passphrase typed.
+TIMESTAMP_CERT = "tsa.pem"
+TIMESTAMP_KEY = "tsa.key"
+TIMESTAMP_YEARS = 5
 MIN_PASSPHRASE = 8
 
 
@@ -56,8 +67,9 @@ def _name(common_name: str, organization: str | None) -> x509.Name:
     return x509.Name(attrs)
 
 
-def init_ca(instance_path: str | Path, organization: str, passphrase: str, *, years: int = 20) -> x509.Certificate:
-    """Create the organization's root CA; refuses to overwrite an existing one."""
+def init_ca(instance_path: str | Path, organization: str, passphrase: str, *, years: int = 20,
+            pki_base_url: str | None = None) -> x509.Certificate:
+    """Create the organization's root CA, its OCSP responder and its timestamp unit; never overwrites a CA."""
     folder = ca_dir(instance_path)
     if (folder / CA_CERT).exists():
         raise Conflict(f"An organization CA already exists in {folder}.")
@@ -80,7 +92,115 @@ def init_ca(instance_path: str | Path, organization: str, passphrase: str, *, ye
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(secret)))
     _private_write(folder / CA_CERT, cert.public_bytes(serialization.Encoding.PEM))
+    _write_responder(folder, key, cert, organization)
+    _write_timestamp_unit(folder, key, cert, organization, pki_base_url)
     return cert
+
+
+def _write_responder(folder: Path, ca_key, ca_cert: x509.Certificate, organization: str | None) -> x509.Certificate:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(_name(f"{organization or common_name(ca_cert)} - OCSP", organization))
+        .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(min(now + timedelta(days=365 * RESPONDER_YEARS), ca_cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=True)
+        .add_extension(x509.OCSPNoCheck(), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    for name in (RESPONDER_KEY, RESPONDER_CERT):
+        (folder / name).unlink(missing_ok=True)  # a renewed responder replaces the old one
+    _private_write(folder / RESPONDER_KEY, key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    _private_write(folder / RESPONDER_CERT, cert.public_bytes(serialization.Encoding.PEM))
+    return cert
+
+
+def _revocation_pointers(builder: x509.CertificateBuilder, pki_base_url: str | None) -> x509.CertificateBuilder:
+    """Where the CA publishes the revocation status of what it issues: the CRL and the OCSP responder."""
+    if not pki_base_url:
+        return builder
+    base = pki_base_url.rstrip("/")
+    return builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+        full_name=[x509.UniformResourceIdentifier(f"{base}/pki/ca.crl")], relative_name=None, reasons=None,
+        crl_issuer=None)]), critical=False).add_extension(x509.AuthorityInformationAccess([
+            x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
+                                   x509.UniformResourceIdentifier(f"{base}/pki/ocsp"))]), critical=False)
+
+
+def _write_timestamp_unit(folder: Path, ca_key, ca_cert: x509.Certificate, organization: str | None,
+                          pki_base_url: str | None) -> x509.Certificate:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(f"{organization or common_name(ca_cert)} - Timestamp Unit", organization))
+        .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(min(now + timedelta(days=365 * TIMESTAMP_YEARS), ca_cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        # RFC 3161 section 2.3: a TSA certificate has exactly this one purpose, marked critical.
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
+    )
+    cert = _revocation_pointers(builder, pki_base_url).sign(ca_key, hashes.SHA256())
+    for name in (TIMESTAMP_KEY, TIMESTAMP_CERT):
+        (folder / name).unlink(missing_ok=True)  # a renewed unit replaces the old one
+    _private_write(folder / TIMESTAMP_KEY, key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    _private_write(folder / TIMESTAMP_CERT, cert.public_bytes(serialization.Encoding.PEM))
+    return cert
+
+
+def issue_responder(instance_path: str | Path, ca_passphrase: str, *,
+                    pki_base_url: str | None = None) -> tuple[x509.Certificate, x509.Certificate]:
+    """A (new) OCSP responder and timestamp unit, certificates and keys, for an existing CA under
+    INSTANCE_PATH/ca/: (responder certificate, timestamp unit certificate)."""
+    ca_key = load_ca_key(instance_path, ca_passphrase)
+    ca_cert = load_ca_cert(instance_path)
+    orgs = ca_cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    organization = str(orgs[0].value) if orgs else None
+    folder = ca_dir(instance_path)
+    return (_write_responder(folder, ca_key, ca_cert, organization),
+            _write_timestamp_unit(folder, ca_key, ca_cert, organization, pki_base_url))
+
+
+def timestamp_unit_files(instance_path: str | Path) -> dict[str, str] | None:
+    """{"cert", "key", "ca"}: PEM paths of the organization's timestamp unit and of the CA that issued it,
+    or None when the CA has no unit."""
+    folder = ca_dir(instance_path)
+    cert, key = folder / TIMESTAMP_CERT, folder / TIMESTAMP_KEY
+    if not cert.exists() or not key.exists():
+        return None
+    return {"cert": str(cert), "key": str(key), "ca": str(folder / CA_CERT)}
+
+
+def load_timestamp_unit(instance_path: str | Path):
+    """(certificate, private key) of the organization's timestamp unit, or None when the CA has none yet."""
+    found = timestamp_unit_files(instance_path)
+    if found is None:
+        return None
+    return (x509.load_pem_x509_certificate(Path(found["cert"]).read_bytes()),
+            serialization.load_pem_private_key(Path(found["key"]).read_bytes(), None))
+
+
+def load_responder(instance_path: str | Path):
+    """(certificate, private key) of the OCSP responder, or None when the CA has none yet."""
+    folder = ca_dir(instance_path)
+    if not (folder / RESPONDER_CERT).exists() or not (folder / RESPONDER_KEY).exists():
+        return None
+    return (x509.load_pem_x509_certificate((folder / RESPONDER_CERT).read_bytes()),
+            serialization.load_pem_private_key((folder / RESPONDER_KEY).read_bytes(), None))
 
 
 def load_ca_cert(instance_path: str | Path) -> x509.Certificate | None:
@@ -88,7 +208,8 @@ def load_ca_cert(instance_path: str | Path) -> x509.Certificate | None:
     return x509.load_pem_x509_certificate(path.read_bytes()) if path.exists() else None
 
 
-def _load_ca_key(instance_path: str | Path, passphrase: str):
+def load_ca_key(instance_path: str | Path, passphrase: str):
+    """The CA's private key, opened with the CA passphrase (a wrong one is a clear Invalid error)."""
     path = ca_dir(instance_path) / CA_KEY
     if not path.exists():
         raise NotFound("There is no organization CA yet: run `flask --app wsgi ca init`.", code="no_ca")
@@ -105,15 +226,22 @@ class IssuedKey:
 
 
 def issue_certificate(instance_path: str | Path, ca_passphrase: str, public_key, *, full_name: str,
-                      organization: str | None, years: int = 3) -> x509.Certificate:
-    """A signing certificate from the organization CA for ``public_key`` (e.g. a key made on a token)."""
-    ca_key = _load_ca_key(instance_path, ca_passphrase)
+                      organization: str | None, years: int = 3, days: int | None = None,
+                      pki_base_url: str | None = None) -> x509.Certificate:
+    """A signing certificate from the organization CA for ``public_key`` (e.g. a key made on a token).
+
+    With ``pki_base_url`` it names where its revocation status is published: the CRL
+    (``/pki/ca.crl``) and the OCSP responder (``/pki/ocsp``) the application serves.
+    ``days`` (instead of ``years``) makes a short-lived certificate.
+    """
+    ca_key = load_ca_key(instance_path, ca_passphrase)
     ca_cert = load_ca_cert(instance_path)
     now = datetime.now(UTC)
-    return (
+    builder = (
         x509.CertificateBuilder().subject_name(_name(full_name, organization)).issuer_name(ca_cert.subject)
         .public_key(public_key).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=365 * years))
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=days if days is not None else 365 * years))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=False,
@@ -121,18 +249,19 @@ def issue_certificate(instance_path: str | Path, ca_passphrase: str, public_key,
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
     )
+    return _revocation_pointers(builder, pki_base_url).sign(ca_key, hashes.SHA256())
 
 
 def issue_pkcs12(instance_path: str | Path, ca_passphrase: str, *, user_id: int, full_name: str,
-                 organization: str | None, passphrase: str, years: int = 3) -> IssuedKey:
+                 organization: str | None, passphrase: str, years: int = 3, days: int | None = None,
+                 pki_base_url: str | None = None) -> IssuedKey:
     """Issue a signing key and certificate for one person, as a passphrase-protected PKCS#12."""
     secret = _check_passphrase(passphrase, "signing passphrase")
-    _load_ca_key(instance_path, ca_passphrase)  # a wrong CA passphrase fails before any key is made
+    load_ca_key(instance_path, ca_passphrase)  # a wrong CA passphrase fails before any key is made
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     cert = issue_certificate(instance_path, ca_passphrase, key.public_key(), full_name=full_name,
-                             organization=organization, years=years)
+                             organization=organization, years=years, days=days, pki_base_url=pki_base_url)
     data = pkcs12.serialize_key_and_certificates(
         full_name.encode("utf-8")[:64], key, cert, [load_ca_cert(instance_path)],
         serialization.BestAvailableEncryption(secret))

@@ -39,6 +39,8 @@ class Minutes(Base):
     # The current file (content-addressed under STORAGE_PATH/minutes/) once finalized.
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     final_sha256: Mapped[str | None] = mapped_column(String(64))  # the unsigned, finalized file
+    # The validation report made when published (meetings.minutes.report), content-addressed like the file.
+    validation_sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None] = mapped_column(Integer)
     page_count: Mapped[int | None] = mapped_column(Integer)
     boxes: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -77,24 +79,43 @@ class MinutesSignature(Base):
 
 
 class SignerKey(Base):
-    """Where one person's signing key is: a PKCS#12 file (encrypted) or a PKCS#11 token.
+    """Where one person's signing key is: a PKCS#12 file (encrypted), a PKCS#11 token, or a remote CSC service.
 
-    Never holds a passphrase or PIN; the signer types it at each signature.
+    Never holds a passphrase, PIN or OTP; the signer types it at each signature.
     """
 
     __tablename__ = "signer_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))           # pkcs12, pkcs11
-    source: Mapped[str] = mapped_column(String(20))         # org_ca, imported, token
+    kind: Mapped[str] = mapped_column(String(10))           # pkcs12, pkcs11, csc
+    source: Mapped[str] = mapped_column(String(20))         # org_ca, imported, token, remote
     path: Mapped[str | None] = mapped_column(String(500))
     module: Mapped[str | None] = mapped_column(String(500))
     token_label: Mapped[str | None] = mapped_column(String(100))
     key_label: Mapped[str | None] = mapped_column(String(100))
+    # A key held at a CSC remote signing service: the service's base URL and the credential there.
+    service_url: Mapped[str | None] = mapped_column(String(500))
+    credential_id: Mapped[str | None] = mapped_column(String(200))
     certificate_pem: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(String(500))
     fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
     not_after: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # RFC 5280 reason name (key_compromise, superseded, …); the CRL and the OCSP responder say it.
+    revocation_reason: Mapped[str | None] = mapped_column(String(30))
+    # The certificate's serial number in hex: what a CRL entry and an OCSP request name.
+    serial: Mapped[str | None] = mapped_column(String(40), index=True)
+
+
+class MinutesRegister(Base):
+    """A body's register of minutes numbers: one counter per calendar year ("Số: 27/BB-UBND")."""
+
+    __tablename__ = "minutes_registers"
+    __table_args__ = (UniqueConstraint("body_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)

@@ -89,6 +89,10 @@ class SignatureReport(ma.Schema):
     changes_allowed = ma.fields.Boolean()
     summary = ma.fields.String()
     error = ma.fields.String()
+    level = ma.fields.String(allow_none=True, metadata={"description": "PAdES baseline: B-B, B-T, B-LT, B-LTA"})
+    revocation_embedded = ma.fields.Boolean()
+    document_timestamp_after = ma.fields.Boolean()
+    at = ma.fields.Dict(allow_none=True)
 
 
 class VerificationReport(ma.Schema):
@@ -99,6 +103,10 @@ class VerificationReport(ma.Schema):
     tampered = ma.fields.Boolean()
     error = ma.fields.String(allow_none=True)
     signatures = ma.fields.List(ma.fields.Nested(SignatureReport))
+    level = ma.fields.String(allow_none=True, metadata={"description": "the lowest level of its signatures"})
+    document_timestamps = ma.fields.List(ma.fields.Dict())
+    validation_time = ma.fields.String(allow_none=True)
+    valid_at = ma.fields.Boolean(allow_none=True)
 
 
 class VerifyUpload(ma.Schema):

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from meetings.core.errors import Invalid
 from meetings.core.fonts import SERIF, font_path
 from meetings.minutes.loopsafe import outside_running_loop
+from meetings.minutes.ltv import chain_trusted, local_timestamper, signing_context
 
 FIELD_NAMES = {"secretary": "ThuKy", "chair": "ChuToa"}
 ROLE_TITLES = {"vi": {"secretary": "Thư ký", "chair": "Chủ tọa"},
@@ -31,14 +32,18 @@ _font_lock = threading.Lock()
 
 @dataclass
 class KeySpec:
-    """Where a signer's key is. The secret (passphrase or PIN) travels beside it, never inside."""
+    """Where a signer's key is. The secret (passphrase, PIN or OTP) travels beside it, never inside."""
 
-    kind: str                       # "pkcs12" or "pkcs11"
+    kind: str                       # "pkcs12", "pkcs11" or "csc"
     path: str | None = None         # PKCS#12 file
     module: str | None = None       # PKCS#11 library
     token_label: str | None = None
     key_label: str | None = None
     cert_label: str | None = None
+    service_url: str | None = None  # CSC remote signing service (base URL, before /csc/v1/)
+    credential_id: str | None = None
+    access_token: str | None = None  # the service's bearer token (from CSC_ACCESS_TOKEN), never stored
+    fingerprint: str | None = None  # of the registered certificate: the service must still hold it
 
 
 def stamp_font(cache_dir: str | Path) -> Path:
@@ -94,16 +99,24 @@ def load_signer(spec: KeySpec, secret: str):
         from meetings.minutes.pkcs11 import open_signer
 
         return open_signer(spec, secret)
+    if spec.kind == "csc":
+        from meetings.minutes.csc import open_signer as open_remote_signer
+
+        return open_remote_signer(spec, secret)
     raise Invalid(f"Unknown key kind {spec.kind!r}.")
 
 
 @outside_running_loop
 def sign(pdf: bytes, *, role: str, spec: KeySpec, secret: str, signer_name: str, font_cache: str | Path,
          signed_at: datetime, language: str = "vi", tz: str = "Asia/Ho_Chi_Minh", tsa_url: str | None = None,
-         location: str | None = None) -> bytes:
+         location: str | None = None, validation: dict | None = None, archival: bool = False,
+         timestamp_unit: dict | None = None) -> bytes:
     """Sign ``pdf`` in the field of ``role`` as an incremental update; returns the new file.
 
     The secretary's signature certifies (DocMDP form filling); the chair's is an approval signature.
+    With ``validation`` (``revocation.signing_revinfo``) the revocation data of the signer's chain (and of
+    the TSA's) goes into the DSS: B-LT with a TSA; with ``archival`` too, a document timestamp follows (B-LTA).
+    Without ``tsa_url``, ``timestamp_unit`` (``keys.timestamp_unit_files``) stamps the signature: B-LT.
     """
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -115,17 +128,22 @@ def sign(pdf: bytes, *, role: str, spec: KeySpec, secret: str, signer_name: str,
         raise Invalid(f"Unknown signing role {role!r}.")
     signer = load_signer(spec, secret)
     certify = role == "secretary"
+    timestamper = (timestamps.HTTPTimeStamper(tsa_url) if tsa_url
+                   else local_timestamper(timestamp_unit) if timestamp_unit else None)
+    vc = signing_context(validation)
+    embed = vc is not None and chain_trusted(signer.signing_cert, vc)
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAMES[role], subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
         certify=certify, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
         reason=f"{ROLE_TITLES['vi'][role]} ký biên bản", location=location, name=signer_name,
+        embed_validation_info=embed, validation_context=vc if embed else None,
+        use_pades_lta=embed and archival and timestamper is not None,
     )
     style = TextStampStyle(
         stamp_text=STAMP_TEXT.get(language, STAMP_TEXT["vi"]),
         text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(stamp_font(font_cache))), font_size=9),
         border_width=1, background=None,
     )
-    timestamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
     pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, timestamper=timestamper)
     when = signed_at.astimezone(ZoneInfo(tz)).strftime("%H:%M:%S %d/%m/%Y (%z)")
     w = IncrementalPdfFileWriter(io.BytesIO(pdf))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,9 +47,14 @@ def trust_root_files(config: Mapping[str, Any]) -> list[str]:
     return paths + list(extra)
 
 
-def verify_file(path: str | Path, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Verify any PDF's signatures in a child process (the file may be hostile)."""
-    return run_job({"op": "verify", "pdf": str(path), "roots": trust_root_files(config)},
+def verify_file(path: str | Path, config: Mapping[str, Any], *,
+                validation_time: datetime | None = None) -> dict[str, Any]:
+    """Verify any PDF's signatures in a child process (the file may be hostile).
+
+    With ``validation_time``, also as of that moment, from the validation data embedded in the file.
+    """
+    return run_job({"op": "verify", "pdf": str(path), "roots": trust_root_files(config),
+                    "validation_time": validation_time.isoformat() if validation_time else None},
                    seconds=job_seconds(config))["report"]
 
 

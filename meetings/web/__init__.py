@@ -60,6 +60,11 @@ def init_pages(app: Flask) -> None:
     from meetings.minutes.pages import bp as minutes_pages  # /verify: check any signed PDF
 
     app.register_blueprint(minutes_pages)
+    from meetings.core.extensions import csrf
+    from meetings.minutes.pki_views import bp as pki_views  # /pki/: the CA's CRL and OCSP, public
+
+    app.register_blueprint(pki_views)
+    csrf.exempt(pki_views)  # OCSP clients POST DER, with no session to forge
     _init_vendor(app)
 
 
