@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import write_json  # noqa: E402
+from bench.local_tsa import local_tsa  # noqa: E402
 from bench.minutes_record import big_record  # noqa: E402
 from meetings.minutes import keys, signing  # noqa: E402
 from meetings.minutes.compose import SERIF, compose, register_minutes_fonts  # noqa: E402
@@ -62,9 +63,10 @@ def timed(fn, repeat: int):
     return result, times
 
 
-def _b_lt(prepared: bytes, inst: Path, repeat: int) -> dict:
-    """Both signatures at PAdES B-LT with no outside service: the organization CA's OCSP answers and its
-    own timestamp unit, as the server does without TSA_URL (a temporary SQLite database holds the keys)."""
+def _long_term(prepared: bytes, inst: Path, repeat: int, tsa: dict | None) -> dict:
+    """Both signatures with long-term validation data, as the server makes them: without ``tsa``, B-LT from
+    the organization CA's OCSP answers and its own timestamp unit (no outside service); with ``tsa`` (a
+    certomancer TSA on this machine), B-LTA: the TSA's timestamps and a document timestamp after the chair."""
     from meetings.accounts.service import create_user
     from meetings.app import create_app
     from meetings.core.db import Base
@@ -73,32 +75,37 @@ def _b_lt(prepared: bytes, inst: Path, repeat: int) -> dict:
     from meetings.minutes.signers import issue_key
     from meetings.minutes.verification import trust_root_files
 
-    lt_inst = inst / "lt"
-    app = create_app({"DATABASE_URL": f"sqlite:///{inst / 'bench.db'}", "INSTANCE_PATH": str(lt_inst),
-                      "STORAGE_PATH": str(inst / "storage"), "TSA_URL": None})
+    name = "lta" if tsa else "lt"
+    home = inst / name
+    app = create_app({"DATABASE_URL": f"sqlite:///{inst / f'{name}.db'}", "INSTANCE_PATH": str(home),
+                      "STORAGE_PATH": str(inst / "storage"), "TSA_URL": tsa["url"] if tsa else None,
+                      "MINUTES_TRUST_ROOTS": str(tsa["root"]) if tsa else ""})
     with app.app_context():
         Base.metadata.create_all(db.engine)
-        keys.init_ca(lt_inst, "Bench CA", "bench-ca-pass")
+        keys.init_ca(home, "Bench CA", "bench-ca-pass")
         people = [create_user(db.session, n, "bench-user-pass", f) for n, f in
                   (("thuky", "Phạm Quốc Việt"), ("chutoa", "Lê Thị Thu Hằng"))]
         rows = [issue_key(db.session, app.config, u, ca_passphrase="bench-ca-pass", passphrase="bench-signer")
                 for u in people]
         db.session.commit()
-        unit = keys.timestamp_unit_files(lt_inst)
+        unit = None if tsa else keys.timestamp_unit_files(home)
 
         def sign(pdf, role, row):
             validation = signing_revinfo(db.session, app.config, row, trust_root_files(app.config))
             return signing.sign(pdf, role=role, spec=signing.KeySpec("pkcs12", row.path), secret="bench-signer",
                                 signer_name=role, font_cache=inst / "fonts", signed_at=datetime.now(UTC),
-                                validation=validation, timestamp_unit=unit)
+                                tsa_url=app.config["TSA_URL"], validation=validation, timestamp_unit=unit,
+                                archival=bool(tsa) and role == "chair")
 
         one, t1 = timed(lambda: sign(prepared, "secretary", rows[0]), repeat)
         two, t2 = timed(lambda: sign(one, "chair", rows[1]), repeat)
-        report, tv = timed(lambda: verify_pdf(two, keys.trust_roots(lt_inst)), 1)
+        roots = keys.trust_roots(home, [str(tsa["root"])] if tsa else [])
+        report, tv = timed(lambda: verify_pdf(two, roots), 1)
         assert report["valid"] and report["trusted"], report
     med = statistics.median
-    return {"level_b_lt": report["level"], "sign_secretary_b_lt_s": round(med(t1), 3),
-            "sign_chair_b_lt_s": round(med(t2), 3), "verify_b_lt_s": round(tv[0], 3)}
+    key = "b_lta" if tsa else "b_lt"
+    return {f"level_{key}": report["level"], f"sign_secretary_{key}_s": round(med(t1), 3),
+            f"sign_chair_{key}_s": round(med(t2), 3), f"verify_{key}_s": round(tv[0], 3)}
 
 
 def main() -> None:
@@ -136,7 +143,9 @@ def main() -> None:
         two, t_sign2 = timed(lambda: sign(one, "chair", chair, "bench-chair"), args.repeat)
         report, t_verify = timed(lambda: verify_pdf(two, keys.trust_roots(inst)), 1)
         assert report["valid"] and report["trusted"], report
-        lt = _b_lt(prepared, inst, args.repeat)
+        lt = _long_term(prepared, inst, args.repeat, None)
+        with local_tsa(inst / "tsa") as tsa:
+            lt |= _long_term(prepared, inst, args.repeat, tsa)
 
     med = statistics.median
     out = {

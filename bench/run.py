@@ -282,11 +282,15 @@ def _minutes_rows(t: Table, d: dict, load: float) -> None:
         t.add(f"{what}: {who}'s signature ({d.get('level_b_b', 'B-B')})", _num(d[f"sign_{who}_s"], " s", 2),
               "≤ 1 s", met=d[f"sign_{who}_s"] <= 1.0 if full else None, load=load)
     t.add(f"{what}: verifying both signatures", _num(d["verify_two_signatures_s"], " s", 2), load=load)
-    if "sign_secretary_b_lt_s" in d:  # the organization's revocation data and timestamp unit, no outside service
+    # B-LT: the organization's own OCSP answers and timestamp unit; B-LTA: a TSA on this machine (certomancer).
+    for key in ("b_lt", "b_lta"):
+        if f"sign_secretary_{key}_s" not in d:
+            continue
+        level = d[f"level_{key}"]
         for who in ("secretary", "chair"):
-            t.add(f"{what}: {who}'s signature ({d['level_b_lt']})", _num(d[f"sign_{who}_b_lt_s"], " s", 2),
-                  "≤ 1 s", met=d[f"sign_{who}_b_lt_s"] <= 1.0 if full else None, load=load)
-        t.add(f"{what}: verifying both {d['level_b_lt']} signatures", _num(d["verify_b_lt_s"], " s", 2), load=load)
+            t.add(f"{what}: {who}'s signature ({level})", _num(d[f"sign_{who}_{key}_s"], " s", 2),
+                  "≤ 1 s", met=d[f"sign_{who}_{key}_s"] <= 1.0 if full else None, load=load)
+        t.add(f"{what}: verifying both {level} signatures", _num(d[f"verify_{key}_s"], " s", 2), load=load)
 
 
 ROWS = {"fanout": lambda t, d, ld: _fanout_rows(t, d, "page-turn fan-out", ld),

@@ -3,6 +3,7 @@ timestamp unit and CRL/OCSP), validation years after the signer's certificate ex
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -176,6 +177,15 @@ def test_b_lt_without_a_tsa(app, as_user, signers, tmp_path):
     later = verify_pdf(pdf, roots, validation_time=_expired_moment(app))
     assert later["valid_at"] is True, [s["at"] for s in later["signatures"]]
     assert all(s["at"]["method"] == "ades-with-time" for s in later["signatures"])
+    # The same over REST: the stored file, and the file uploaded as an archivist would, as of that moment.
+    at = {"at": _expired_moment(app).isoformat()}
+    rest_later = as_user("secretary").get(f"/api/v1/minutes/{mid}/verification", query_string=at).json
+    assert rest_later["valid_at"] is True and rest_later["validation_time"]
+    uploaded = as_user("delegate").post("/api/v1/verification", query_string=at, data=pdf,
+                                        content_type="application/pdf").json
+    assert uploaded["valid_at"] is True
+    assert as_user("secretary").get(f"/api/v1/minutes/{mid}/verification",
+                                    query_string={"at": "yesterday"}).status_code == 422
     # Once the unit's certificate has expired too, nothing proves the timestamps any more.
     beyond = verify_pdf(pdf, roots, validation_time=unit.not_valid_after_utc + timedelta(days=30))
     assert beyond["valid_at"] is False
@@ -278,6 +288,26 @@ def test_renewal_adds_a_document_timestamp(app, as_user, signers, with_tsa, tmp_
     assert report["valid_at"] is True
     assert pdfsig_report(renewed, tmp_path).count("Signature Validation: Signature is Valid.") == 2
     assert verify_pdf(flip_byte(renewed, len(pdf) - 3000), roots)["tampered"]
+    # The stored validation report now speaks of the renewed file.
+    stored = as_user("secretary").get(f"/api/v1/minutes/{mid}/validation-report").json
+    assert stored["file"]["sha256"] == hashlib.sha256(renewed).hexdigest()
+    assert stored["verification"]["level"] == "B-LTA"
+
+
+def test_missing_validation_reports_are_made_by_the_cli(app, as_user, signers):
+    mid, pdf = _signed(app, as_user, signers)
+    assert as_user("secretary").post(f"/api/v1/minutes/{mid}/publish").status_code == 200
+    with app.app_context():  # as minutes published before reports existed are: none stored
+        db.session.get(Minutes, mid).validation_sha256 = None
+        db.session.commit()
+    assert as_user("secretary").get(f"/api/v1/minutes/{mid}/validation-report").status_code == 409
+    cli = app.test_cli_runner()
+    r = cli.invoke(args=["minutes", "validation-reports"])
+    assert r.exit_code == 0 and "1 report(s) made" in r.output, r.output
+    stored = as_user("secretary").get(f"/api/v1/minutes/{mid}/validation-report").json
+    assert stored["file"]["sha256"] == hashlib.sha256(pdf).hexdigest() and stored["verification"]["valid"]
+    assert "0 report(s) made" in cli.invoke(args=["minutes", "validation-reports"]).output
+    assert "1 report(s) made" in cli.invoke(args=["minutes", "validation-reports", "--all"]).output
 
 
 def test_cli_verify_at(app, as_user, signers, with_tsa, tmp_path):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from meetings.core.db import utcnow
 from meetings.core.errors import Invalid
-from meetings.minutes import files
+from meetings.minutes import files, report
 from meetings.minutes.models import Minutes
 from meetings.minutes.revocation import signing_revinfo
 from meetings.minutes.runner import job_seconds, run_job
@@ -55,5 +55,6 @@ def renew_timestamps(session: Session, config: Mapping[str, Any], *, before_days
                              details={"previous_sha256": previous, "sha256": m.sha256,
                                       "previous_tsa_not_after": result.get("tsa_not_after")})
                 entry["sha256"] = m.sha256
+                report.validate_published(session, m, actor_id, config)  # the report speaks of the new file
         results.append(entry)
     return results

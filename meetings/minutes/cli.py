@@ -252,3 +252,15 @@ def minutes_renew_timestamps(before_days: int, force: bool):
         click.echo(f"minutes {r['minutes_id']} v{r['version']}: {state} (last TSA certificate until "
                    f"{r['tsa_not_after'] or 'none'}) sha256 {r['sha256']}")
     click.echo(f"{sum(r['renewed'] for r in results)} of {len(results)} published file(s) renewed")
+
+
+@minutes_group.command("validation-reports")
+@click.option("--all", "every", is_flag=True, help="Remake every published minutes' report, not only missing ones.")
+def minutes_validation_reports(every: bool):
+    """Make the validation report of published minutes that have none (or of all, e.g. after a root change)."""
+    from meetings.minutes.report import refresh_reports
+
+    done = _run(lambda: refresh_reports(db.session, current_app.config, every=every))
+    for m in done:
+        click.echo(f"minutes {m.id} v{m.version}: report {m.validation_sha256}")
+    click.echo(f"{len(done)} report(s) made")

@@ -29,6 +29,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
@@ -96,11 +97,13 @@ def build_report(m: Minutes, meeting: Meeting, config: Mapping[str, Any]) -> dic
     }
 
 
-def validate_published(session: Session, m: Minutes, actor: User, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Make, store and record the validation report of minutes being published; returns the report.
+def validate_published(session: Session, m: Minutes, actor_id: int | None,
+                       config: Mapping[str, Any]) -> dict[str, Any]:
+    """Make, store and record the validation report of the minutes' current file; returns the report.
 
     Called by ``service.publish`` in its transaction: a failed verification
-    run (503) fails the publishing, so published minutes always have one."""
+    run (503) fails the publishing, so published minutes always have one.
+    Also after a timestamp renewal (a new file) and by ``minutes validation-reports``."""
     meeting = session.get(Meeting, m.meeting_id)
     report = build_report(m, meeting, config)
     body = json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
@@ -109,12 +112,23 @@ def validate_published(session: Session, m: Minutes, actor: User, config: Mappin
     _store_once(report_file(config["STORAGE_PATH"], sha, "html"), render_html(report).encode("utf-8"))
     m.validation_sha256 = sha
     v = report["verification"]
-    audit.record(session, "minutes.validated", actor_id=actor.id, object_type="minutes", object_id=m.id,
+    audit.record(session, "minutes.validated", actor_id=actor_id, object_type="minutes", object_id=m.id,
                  meeting_id=m.meeting_id,
                  details={"report_sha256": sha, "file_sha256": report["file"]["sha256"], "valid": v.get("valid"),
                           "trusted": v.get("trusted"), "level": v.get("level"),
                           "trust_roots": [r["sha256_fingerprint"] for r in report["trust_roots"]]})
     return report
+
+
+def refresh_reports(session: Session, config: Mapping[str, Any], *, every: bool = False) -> list[Minutes]:
+    """Make the report of each published minutes that has none (of every published one with ``every``):
+    minutes published before reports existed, or after a change of the trust roots."""
+    published = session.execute(select(Minutes).where(Minutes.status == "published", Minutes.sha256.is_not(None))
+                                .order_by(Minutes.id)).scalars().all()
+    done = [m for m in published if every or not m.validation_sha256]
+    for m in done:
+        validate_published(session, m, None, config)
+    return done
 
 
 def validation_report(session: Session, m: Minutes, actor: User, config: Mapping[str, Any],

@@ -95,6 +95,12 @@ class SignatureReport(ma.Schema):
     at = ma.fields.Dict(allow_none=True)
 
 
+class VerificationAt(ma.Schema):
+    at = UtcDateTime(load_default=None, metadata={
+        "description": "Also validate as of this moment (ISO 8601), from the data embedded in the file only: "
+                       "e.g. years after the signers' certificates expired."})
+
+
 class VerificationReport(ma.Schema):
     signed = ma.fields.Boolean()
     intact = ma.fields.Boolean()

@@ -205,7 +205,7 @@ def publish(session: Session, m: Minutes, actor: User, config: Mapping[str, Any]
     m.status, m.published_at = "published", utcnow()
     audit.record(session, "minutes.published", actor_id=actor.id, object_type="minutes", object_id=m.id,
                  meeting_id=m.meeting_id, details={"sha256": m.sha256, "version": m.version})
-    report.validate_published(session, m, actor, config)
+    report.validate_published(session, m, actor.id, config)
     notices.status_changed(session, m, actor.id)
     return m
 

@@ -58,12 +58,14 @@ def verify_file(path: str | Path, config: Mapping[str, Any], *,
                    seconds=job_seconds(config))["report"]
 
 
-def verify_minutes(session: Session, m: Minutes, actor: User, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Each signature of the stored minutes file, for whoever may read the minutes."""
+def verify_minutes(session: Session, m: Minutes, actor: User, config: Mapping[str, Any], *,
+                   validation_time: datetime | None = None) -> dict[str, Any]:
+    """Each signature of the stored minutes file, for whoever may read the minutes (as of ``validation_time``)."""
     policy.require_read(m, session.get(Meeting, m.meeting_id), actor)
     if not m.sha256:
         raise Conflict("A draft has no signatures to verify.", code="not_finalized")
-    return verify_file(files.minutes_file(config["STORAGE_PATH"], m.sha256), config)
+    return verify_file(files.minutes_file(config["STORAGE_PATH"], m.sha256), config,
+                       validation_time=validation_time)
 
 
 def read_upload(request: Upload) -> bytes:
@@ -82,9 +84,10 @@ def read_upload(request: Upload) -> bytes:
     return data
 
 
-def verify_upload(data: bytes, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Verify the signatures of an uploaded PDF (from :func:`read_upload`)."""
+def verify_upload(data: bytes, config: Mapping[str, Any], *,
+                  validation_time: datetime | None = None) -> dict[str, Any]:
+    """Verify the signatures of an uploaded PDF (from :func:`read_upload`), as of ``validation_time``."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload.pdf"
         path.write_bytes(data)
-        return verify_file(path, config)
+        return verify_file(path, config, validation_time=validation_time)

@@ -20,6 +20,7 @@ from meetings.minutes.schemas import (
     MinutesUpdate,
     SignatureOut,
     SignRequest,
+    VerificationAt,
     VerificationReport,
 )
 from meetings.platform.http.caller import require_user
@@ -124,22 +125,25 @@ def correct_minutes(body, minutes_id: int):
 
 
 @blp.route("/minutes/<int:minutes_id>/verification")
+@blp.arguments(VerificationAt, location="query")
 @blp.response(200, VerificationReport)
 @error_responses(blp, 404, 409, 503)
-def verify_minutes(minutes_id: int):
-    """Each signature of the stored file: signer, role, time, intact / valid / trusted, changes after it."""
+def verify_minutes(query, minutes_id: int):
+    """Each signature of the stored file: signer, role, time, intact / valid / trusted, level, changes after it."""
     user = require_user()
     return verification.verify_minutes(db.session, service.find_minutes(db.session, minutes_id), user,
-                                       current_app.config)
+                                       current_app.config, validation_time=query["at"])
 
 
 @blp.route("/verification", methods=["POST"])
+@blp.arguments(VerificationAt, location="query")
 @blp.response(200, VerificationReport)
 @error_responses(blp, 413, 422, 503)
-def verify_any():
-    """Verify the signatures of any uploaded PDF against the organization's trusted roots."""
+def verify_any(query):
+    """Verify the signatures of any uploaded PDF against the organization's trusted roots (``?at=`` as of then)."""
     require_user()
-    return verification.verify_upload(verification.read_upload(request), current_app.config)
+    return verification.verify_upload(verification.read_upload(request), current_app.config,
+                                      validation_time=query["at"])
 
 
 @blp.route("/minutes/<int:minutes_id>/validation-report")
