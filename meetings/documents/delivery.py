@@ -1,5 +1,11 @@
 """Sending a document's file: from disk with sendfile, Range, ETag and private caching.
 
+What is delivered is the disarmed copy (``doc.sha256``: the upload without its
+JavaScript, actions and embedded files, see ``disarm.py``); the original upload
+(``doc.original_sha256``) leaves only through :func:`send_original`, to the
+secretariat, as a download. Every file goes out under a name ending in ``.pdf``
+(:func:`served_filename`), whatever the upload was called.
+
 Normal documents are the stored blob itself (ETag = its sha256). Confidential
 ones are a copy stamped for the viewer, made once per (document version,
 viewer, marking, name) in a child process and cached under
@@ -8,6 +14,8 @@ viewer, marking, name) in a child process and cached under
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +32,23 @@ from meetings.documents.watermark import MARKINGS, WatermarkFailed, stamp
 # Tablets may keep a copy (the offline briefcase) but must ask again before using it,
 # so a withdrawn document or a revoked participant is noticed; shared caches never store it.
 CACHE_CONTROL = "private, no-cache"
+# The original may carry scripts: never cached, never shown inline, never run as a page.
+ORIGINAL_HEADERS = {"Cache-Control": "private, no-store", "Content-Security-Policy": "sandbox",
+                    "X-Content-Type-Options": "nosniff"}
+MAX_SERVED_NAME = 150
+
+
+def served_filename(name: str | None) -> str:
+    """The Content-Disposition name of a document: the upload's name without path, control or
+    shell-special characters, ending in ``.pdf`` (``x.exe`` → ``x.exe.pdf``, ``x.PDF`` → ``x.pdf``),
+    so a tablet or browser never saves it as a program."""
+    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = re.sub(r'[\x00-\x1f\x7f"*:<>?|;\u202a-\u202e\u2066-\u2069]', "", name)  # incl. bidi overrides
+    name = re.sub(r"\s+", " ", name).strip()
+    if name.lower().endswith(".pdf"):
+        name = name[:-4]
+    # No leading dot (a hidden file), no trailing dot or space (Windows drops them).
+    return (name[:MAX_SERVED_NAME].strip(" .") or "document") + ".pdf"
 
 
 def _local_time() -> str:
@@ -62,10 +87,29 @@ def watermarked_copy(root: str | Path, doc: Document, viewer: User, *, font_path
 
 
 def source_path(root: str | Path, doc: Document) -> Path:
+    """The stored file delivered for ``doc``: its disarmed copy."""
     path = storage.blob_path(root, doc.sha256)
     if not path.is_file():
         raise Unavailable("The document's file is missing from storage.", code="file_missing")
     return path
+
+
+def original_path(root: str | Path, doc: Document) -> Path:
+    """The original upload of ``doc`` as received (for the archive): scripts and embedded files
+    included, byte-identical, so a signature it carries still validates."""
+    path = storage.blob_path(root, doc.original_sha256 or doc.sha256)
+    if not path.is_file():
+        raise Unavailable("The document's original file is missing from storage.", code="file_missing")
+    return path
+
+
+def send_original(doc: Document, *, root: str | Path) -> Response:
+    """The HTTP answer for GET …/original: the upload as received, as an attachment."""
+    resp = send_file(original_path(root, doc), mimetype="application/pdf", conditional=True,
+                     etag=doc.original_sha256 or doc.sha256, download_name=served_filename(doc.filename),
+                     as_attachment=True, max_age=None)
+    resp.headers.update(ORIGINAL_HEADERS)
+    return resp
 
 
 def send(doc: Document, viewer: User, *, root: str | Path, font_path: Path, seconds: float,
@@ -86,7 +130,7 @@ def send(doc: Document, viewer: User, *, root: str | Path, font_path: Path, seco
         # A path (not a file object) lets the server use sendfile; conditional=True
         # answers Range and If-None-Match / If-Modified-Since.
         resp = send_file(path, mimetype="application/pdf", conditional=True, etag=etag,
-                         download_name=doc.filename, as_attachment=False, max_age=None)
+                         download_name=served_filename(doc.filename), as_attachment=False, max_age=None)
     except RequestedRangeNotSatisfiable:
         from meetings.platform.http.errors import error_response
 

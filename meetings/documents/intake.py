@@ -8,6 +8,11 @@ time (RLIMIT_CPU) and file writes (RLIMIT_FSIZE), and that the parent kills
 when the wall-clock limit passes. Under gunicorn's gevent worker
 ``subprocess`` is gevent's cooperative version, so waiting blocks no socket.
 
+Once the parse passed, the same child disarms the file (``disarm.py``, with
+pikepdf): JavaScript, actions, triggers and embedded files are removed and the
+cleaned copy written where the parent asked (``disarm_to``), under a file-size
+limit; a file with nothing to remove is not rewritten.
+
 This file is also the child's program (``python -I intake.py``): at module
 level it imports the standard library only, so the child starts in ~0.1 s
 without importing the application.
@@ -76,6 +81,9 @@ class Verdict:
     decoded_bytes: int = 0
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    disarmed: dict = field(default_factory=dict)  # kind → count removed (see disarm.py)
+    signed: bool = False  # the upload carries digital signatures
+    rewritten: bool = False  # a disarmed copy was written to ``disarm_to``
 
 
 def refuse(code: str, message: str, reason: str | None = None, **kw) -> Verdict:
@@ -100,22 +108,29 @@ def quick_check(head: bytes, tail: bytes, size: int) -> Verdict | None:
 _SLOTS = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 
 
-def check_pdf(path: str | os.PathLike, limits: IntakeLimits) -> Verdict:
-    """Parse the PDF at ``path`` in a child process under ``limits``; never raises for a bad file."""
+def check_pdf(path: str | os.PathLike, limits: IntakeLimits, *,
+              disarm_to: str | os.PathLike | None = None) -> Verdict:
+    """Parse the PDF at ``path`` in a child process under ``limits``; never raises for a bad file.
+
+    With ``disarm_to``, the child also disarms the file: ``verdict.rewritten`` says whether
+    it wrote the cleaned copy there (otherwise the file had nothing to remove)."""
     started = time.monotonic()
     if not _SLOTS.acquire(timeout=limits.seconds):
         return refuse("busy", "The server is checking too many uploads; try again shortly.")
     try:
-        verdict = _run_child(str(path), limits)
+        verdict = _run_child(str(path), limits, str(disarm_to) if disarm_to is not None else None)
     finally:
         _SLOTS.release()
     verdict.seconds = time.monotonic() - started
     return verdict
 
 
-def _run_child(path: str, limits: IntakeLimits) -> Verdict:
+def _run_child(path: str, limits: IntakeLimits, disarm_to: str | None) -> Verdict:
     request = {
         "path": path,
+        "disarm_to": disarm_to,
+        # qpdf's rewrite can grow a file (e.g. object streams unpacked); anything beyond is a trap.
+        "max_out": limits.max_bytes * 2 + 64 * MB if disarm_to else 0,
         "max_pages": limits.max_pages,
         "memory_mb": limits.memory_mb,
         "cpu_seconds": max(1, int(limits.seconds + 0.999)),
@@ -147,6 +162,8 @@ def _read_answer(returncode: int, out: bytes, err: bytes, limits: IntakeLimits) 
     tail = err.decode("utf-8", "replace")[-300:]
     if returncode in (-24, -9):  # SIGXCPU, SIGKILL
         return refuse("timeout", f"Checking the PDF took longer than {limits.seconds:g} s.", tail)
+    if returncode == -25:  # SIGXFSZ: the disarmed copy grew past its cap
+        return refuse("too_complex", "The PDF's rewritten copy would be too large.", tail)
     return refuse("too_complex", "The PDF could not be checked within the memory limit "
                                  f"({limits.memory_mb} MB).", f"exit {returncode}: {tail}")
 
@@ -155,12 +172,13 @@ def _read_answer(returncode: int, out: bytes, err: bytes, limits: IntakeLimits) 
 # The child. Everything below runs in the fresh interpreter only.
 
 
-def _limit_self(memory_mb: int, cpu_seconds: int) -> None:
+def _limit_self(memory_mb: int, cpu_seconds: int, max_out: int) -> None:
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * MB, memory_mb * MB))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # the check writes no file
+    # The check writes no file; the disarmed copy at most ``max_out`` bytes.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (max_out, max_out))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -286,13 +304,35 @@ def _check(request: dict) -> dict:
     return asdict(Verdict(ok=True, pages=pages, decoded_bytes=walker.decoded))
 
 
+def _disarm(request: dict, answer: dict) -> dict:
+    """Disarm the checked file (``disarm.py``, loaded by path: ``-I`` puts no package on sys.path)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "disarm", os.path.join(os.path.dirname(os.path.abspath(__file__)), "disarm.py"))
+    disarm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(disarm)
+    try:
+        result = disarm.disarm_file(request["path"], request["disarm_to"])
+    except (MemoryError, RecursionError) as exc:
+        return asdict(refuse("too_complex", "The PDF needs more memory than allowed to disarm.",
+                             type(exc).__name__))
+    except Exception as exc:  # qpdf could not read or rewrite it: we cannot vouch for the copy
+        return asdict(refuse("unreadable", "The PDF could not be rewritten without its scripts "
+                                           "and embedded files.", f"{type(exc).__name__}: {str(exc)[:300]}"))
+    return {**answer, "disarmed": result["disarmed"], "signed": result["signed"],
+            "rewritten": result["rewritten"]}
+
+
 def _child_main() -> None:
     request = json.loads(sys.stdin.read())
-    _limit_self(request["memory_mb"], request["cpu_seconds"])
+    _limit_self(request["memory_mb"], request["cpu_seconds"], request.get("max_out", 0))
     import logging
 
     logging.disable(logging.WARNING)  # pypdf warns about every repaired oddity
     answer = _check(request)
+    if answer["ok"] and request.get("disarm_to"):
+        answer = _disarm(request, answer)
     answer["peak_rss_kb"] = _peak_rss_kb()
     sys.stdout.write(json.dumps(answer) + "\n")
     sys.stdout.flush()

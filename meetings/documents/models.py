@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meetings.core.db import Base, UtcDateTime, utcnow
@@ -16,6 +16,14 @@ class Document(Base):
     version); ``previous_id`` links each version to the one it replaced and
     ``is_current`` marks the newest. The file itself is stored once per
     sha256 (content-addressed), however many versions point at it.
+
+    ``sha256`` is the file delivered (and watermarked, exported, bundled): the
+    upload with its JavaScript, actions and embedded files removed
+    (``documents.disarm``). ``original_sha256`` is the upload as received, kept
+    for the archive and the secretariat; the two are equal when there was nothing
+    to remove. ``disarmed`` lists what was removed (kind → count);
+    ``signed_original`` says the upload carried digital signatures, which only the
+    original still validates if anything was removed.
     """
 
     __tablename__ = "documents"
@@ -30,6 +38,11 @@ class Document(Base):
     title: Mapped[str] = mapped_column(String(500))
     filename: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Rows made without it (older callers, fixtures) had nothing removed: the original is the file.
+    original_sha256: Mapped[str] = mapped_column(
+        String(64), index=True, default=lambda ctx: ctx.get_current_parameters()["sha256"])
+    disarmed: Mapped[dict] = mapped_column(JSON, default=dict)
+    signed_original: Mapped[bool] = mapped_column(Boolean, default=False)
     size: Mapped[int] = mapped_column(Integer)
     page_count: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -42,6 +55,11 @@ class Document(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     previous: Mapped[Document | None] = relationship(remote_side=[id])
+
+    @property
+    def was_disarmed(self) -> bool:
+        """Whether the delivered file differs from the upload (something removed or repaired)."""
+        return self.original_sha256 not in (None, self.sha256)
 
     @property
     def needs_watermark(self) -> bool:

@@ -28,3 +28,10 @@ def require_manage(meeting: Meeting, user: User | None) -> None:
     """Upload, replace and edit the meeting's documents: the secretariat (``can_prepare``)."""
     if not permissions.can_prepare(meeting, user):
         raise Forbidden("Only the meeting's secretariat manages its documents.")
+
+
+def require_original(meeting: Meeting, user: User | None) -> None:
+    """The original upload, scripts and embedded files included (delegates get the disarmed
+    copy only): those who prepare the meeting (``can_prepare``), for the archive and checks."""
+    if not permissions.can_prepare(meeting, user):
+        raise Forbidden("Only the meeting's secretariat may download the original upload.")

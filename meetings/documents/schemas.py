@@ -17,8 +17,21 @@ class DocumentOut(ma.Schema):
     agenda_item_id = ma.fields.Integer(allow_none=True)
     title = ma.fields.String(required=True)
     filename = ma.fields.String(required=True)
-    sha256 = ma.fields.String(required=True)
-    size = ma.fields.Integer(required=True, metadata={"description": "bytes of the stored file"})
+    sha256 = ma.fields.String(required=True, metadata={
+        "description": "of the file delivered: the upload without its scripts, actions and embedded files"})
+    size = ma.fields.Integer(required=True, metadata={"description": "bytes of the file delivered"})
+    original_sha256 = ma.fields.String(metadata={
+        "description": "of the upload as received (equal to sha256 when nothing was removed)"})
+    disarmed = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), metadata={
+        "description": "what was removed from the upload, kind → count (javascript, open_action, "
+                       "additional_actions, launch, submit_form, import_data, remote_goto, embedded_goto, "
+                       "uri, media, rich_media, 3d, thread, other_action, embedded_file, file_attachment, "
+                       "xfa, portfolio); empty when nothing was"})
+    signed_original = ma.fields.Boolean(metadata={
+        "description": "the upload carries digital signatures; if anything was removed, only the "
+                       "original (original_url) still validates"})
+    original_url = ma.fields.Method("_original_url", metadata={
+        "description": "the upload as received, for the secretariat"})
     pages = ma.fields.Integer(required=True, attribute="page_count")
     version = ma.fields.Integer(required=True)
     series_id = ma.fields.Integer(allow_none=True, metadata={"description": "id of the first version"})
@@ -34,6 +47,9 @@ class DocumentOut(ma.Schema):
 
     def _file_url(self, doc) -> str:
         return f"/api/v1/documents/{doc.id}/file"
+
+    def _original_url(self, doc) -> str:
+        return f"/api/v1/documents/{doc.id}/original"
 
 
 class UploadForm(ma.Schema):

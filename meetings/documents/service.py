@@ -6,8 +6,9 @@ The writes a user asks for (``upload_document``, ``upload_version``,
 decided (the upload, the demo loader). Nothing here commits.
 
 An upload goes: stream into ``tmp/`` while hashing (size cap) → checks that need
-no parser → the pypdf check in a child process → atomic rename into its
-content address → database row, audit entry and (if delegates should know)
+no parser → the pypdf check and the disarm (pikepdf) in a child process → atomic
+rename of the original and of the disarmed copy into their content addresses
+(``receiving.py``) → database row, audit entry and (if delegates should know)
 a meeting event. A refusal at any step deletes the temporary file, so nothing
 is half-stored. A new version tells the annotations domain through the
 ``document_replaced`` signal; serving a file sends ``document_opened``.
@@ -20,79 +21,33 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
 from meetings.bodies import permissions
 from meetings.bodies.models import CONFIDENTIALITY, AgendaItem, Meeting
-from meetings.core.db import end_read_only_transaction
-from meetings.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
 from meetings.documents import policy, storage
-from meetings.documents.intake import REFUSALS, IntakeLimits, Verdict, check_pdf, quick_check
+from meetings.documents.intake import IntakeLimits
 from meetings.documents.models import Document
+
+# Re-exported: callers (views, the demo loader, tests, bench) know them as service.*.
+from meetings.documents.receiving import (  # noqa: F401
+    DocumentRefused,
+    Ingested,
+    default_limits,
+    ingest,
+    ingest_upload,
+    too_large_message,
+)
 from meetings.platform.audit import service as audit
 from meetings.platform.realtime import eventlog
 from meetings.platform.signals import document_opened, document_replaced
 
 MAX_TITLE = 500
 MAX_FILENAME = 300
-
-
-class DocumentRefused(DomainError):
-    """An upload that is not accepted; ``code`` says why (see intake.REFUSALS)."""
-
-    def __init__(self, code: str, message: str, details: Any = None):
-        super().__init__(message, code=code, details=details)
-        self.status = REFUSALS.get(code, 422)
-
-
-def default_limits() -> IntakeLimits:
-    """The limits of the running application, or of the environment outside one."""
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        return IntakeLimits.from_config(current_app.config)
-    from meetings.core.config import load_settings
-
-    return IntakeLimits.from_config(load_settings())
-
-
-def ingest(source: BinaryIO | bytes | Path, storage_path: str | Path, limits: IntakeLimits,
-           *, session: Session | None = None) -> tuple[str, int, int]:
-    """Check a PDF and store it; returns (sha256, size, pages) or raises DocumentRefused.
-
-    The file is in ``blobs/`` only once every check passed. With ``session``, a
-    blob this call created is removed again if that session rolls back and no
-    row refers to it (see ``_drop_orphan_blobs``).
-    """
-    if session is not None:
-        end_read_only_transaction(session)  # the check below waits on a child process
-    try:
-        staged = storage.stage(source, storage_path, limits.max_bytes)
-    except storage.UploadTooLarge:
-        raise DocumentRefused("too_large", too_large_message(limits.max_bytes)) from None
-    try:
-        verdict = quick_check(staged.head(), staged.tail(), staged.size) or check_pdf(staged.path, limits)
-        if not verdict.ok:
-            raise _refusal(verdict)
-        target = storage.accept(staged, storage_path)
-        if session is not None and getattr(staged, "created_blob", False):
-            session.info.setdefault(_NEW_BLOBS, []).append(target)
-    finally:
-        staged.discard()  # no-op once accepted (the file was renamed away)
-    return staged.sha256, staged.size, verdict.pages
-
-
-def too_large_message(max_bytes: int) -> str:
-    """The 413 message for an upload over ``max_bytes``."""
-    return f"The file is larger than the upload limit of {max_bytes / (1024 * 1024):g} MB."
-
-
-def _refusal(verdict: Verdict) -> DocumentRefused:
-    details = {"reason": verdict.reason} if verdict.reason else None
-    return DocumentRefused(verdict.code or "unreadable", verdict.message, details)
 
 
 def clean_filename(name: str | None) -> str:
@@ -154,10 +109,10 @@ def add_document(
     title = title if title is not None and title.strip() else _title_from(filename)
     _check_fields(title, confidentiality)
     _check_item(session, meeting, agenda_item_id)
-    sha, size, pages = ingest(data, storage_path, limits or default_limits(), session=session)
+    got = ingest_upload(data, storage_path, limits or default_limits(), session=session)
     doc = Document(
         meeting_id=meeting.id, agenda_item_id=agenda_item_id, title=title, filename=filename,
-        sha256=sha, size=size, page_count=pages, version=1, is_current=True,
+        **got.row(), version=1, is_current=True,
         published=bool(published), confidentiality=confidentiality, uploaded_by_id=uploaded_by_id,
     )
     session.add(doc)
@@ -166,7 +121,7 @@ def add_document(
     session.flush()
     audit.record(session, "document.upload", actor_id=uploaded_by_id, object_type="document",
                  object_id=doc.id, meeting_id=meeting.id,
-                 details={"sha256": sha, "pages": pages, "size": size, "title": title, "filename": filename,
+                 details={**got.details(), "title": title, "filename": filename,
                           "confidentiality": confidentiality, "published": doc.published})
     if doc.published:
         _announce(session, meeting, "document.published", doc, uploaded_by_id)
@@ -223,7 +178,7 @@ def _store_version(session: Session, current: Document, actor: User | None, data
     _check_fields(title, None)
     if not current.is_current:
         raise Conflict("Only the current version of a document can be replaced.", code="not_current")
-    sha, size, pages = ingest(data, storage_path, limits or default_limits(), session=session)
+    got = ingest_upload(data, storage_path, limits or default_limits(), session=session)
     # Re-read under a row lock (PostgreSQL): of two replacements racing, the second
     # sees the first's result; the unique (series_id, version) settles the rest.
     locked = session.execute(
@@ -235,7 +190,7 @@ def _store_version(session: Session, current: Document, actor: User | None, data
     new = Document(
         meeting_id=locked.meeting_id, agenda_item_id=locked.agenda_item_id,
         title=title if title and title.strip() else locked.title, filename=filename,
-        sha256=sha, size=size, page_count=pages, version=locked.version + 1,
+        **got.row(), version=locked.version + 1,
         series_id=locked.series_id or locked.id, previous_id=locked.id, is_current=True,
         published=locked.published, confidentiality=locked.confidentiality, uploaded_by_id=uploaded_by_id,
     )
@@ -248,8 +203,8 @@ def _store_version(session: Session, current: Document, actor: User | None, data
         raise Conflict("This version was replaced meanwhile; reload and try again.", code="not_current") from None
     audit.record(session, "document.replace", actor_id=uploaded_by_id, object_type="document",
                  object_id=new.id, meeting_id=new.meeting_id,
-                 details={"previous_id": locked.id, "version": new.version, "sha256": sha,
-                          "pages": pages, "size": size, "filename": filename})
+                 details={"previous_id": locked.id, "version": new.version, **got.details(),
+                          "filename": filename})
     if new.published:
         meeting = session.get(Meeting, new.meeting_id)
         _announce(session, meeting, "document.replaced", new, uploaded_by_id, previous_id=locked.id)
@@ -308,6 +263,14 @@ def open_file(session: Session, document_id: int, user: User) -> Document:
     return doc
 
 
+def open_original(session: Session, document_id: int, user: User) -> Document:
+    """The document whose original upload (before the disarm) ``user`` is about to be served:
+    NotFound if not theirs to see, Forbidden unless they prepare the meeting."""
+    doc = policy.visible_document(session, document_id, user)
+    policy.require_original(session.get(Meeting, doc.meeting_id), user)
+    return doc
+
+
 def visible_documents(session: Session, meeting: Meeting, user: User, *, all_versions: bool = False
                       ) -> list[Document]:
     """The documents of ``meeting`` that ``user`` may see: current published versions, plus the
@@ -332,35 +295,3 @@ def versions_of(session: Session, doc: Document, user: User) -> list[Document]:
     if not permissions.can_view_document(meeting, user, published=False):
         query = query.where(Document.published.is_(True))
     return list(session.execute(query.order_by(Document.version)).scalars())
-
-
-# --- blobs of uploads whose transaction failed --------------------------------
-_NEW_BLOBS = "new_document_blobs"
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_new_blobs(session: Session) -> None:
-    session.info.pop(_NEW_BLOBS, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_orphan_blobs(session: Session, previous_transaction) -> None:
-    """After an upload's transaction failed (e.g. the database connection dropped),
-    remove the blob it created unless a committed row uses the same content.
-
-    Checked on a fresh connection; if the database cannot answer, the blob stays:
-    it is content-addressed, never served without a row, and a retry reuses it."""
-    if previous_transaction.parent is not None:
-        return  # a savepoint: the outer transaction may still commit
-    paths = session.info.pop(_NEW_BLOBS, None)
-    if not paths:
-        return
-    bind = session.get_bind()
-    for path in paths:
-        try:
-            with bind.connect() as conn:
-                used = conn.execute(select(Document.id).where(Document.sha256 == path.stem).limit(1)).first()
-        except Exception:  # database still unreachable: leave the harmless blob
-            continue
-        if used is None:
-            path.unlink(missing_ok=True)

@@ -2,7 +2,8 @@
 
 Layout::
 
-    blobs/ab/cd/<sha256>.pdf     every accepted PDF, stored once per content
+    blobs/ab/cd/<sha256>.pdf     every accepted PDF, stored once per content: the
+                                 disarmed copies delivered and the originals as uploaded
     tmp/                         uploads being received or checked (same file system,
                                  so accepting one is an atomic rename)
     watermarked/<doc>/<key>.pdf  per-viewer stamped copies of confidential documents
@@ -89,6 +90,25 @@ def stage(source: BinaryIO | bytes | Path, root: str | Path, max_bytes: int) -> 
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    return StagedFile(path=path, sha256=digest.hexdigest(), size=size)
+
+
+def scratch(root: str | Path) -> Path:
+    """A new empty file in ``tmp/`` for a child to write into (e.g. the disarmed copy)."""
+    fd, name = tempfile.mkstemp(prefix="disarmed-", suffix=".part", dir=tmp_dir(root))
+    os.close(fd)
+    return Path(name)
+
+
+def adopt(path: Path) -> StagedFile:
+    """A file already written in ``tmp/`` (by the intake child), hashed as :func:`stage` would."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in _chunks(path):
+        size += len(chunk)
+        digest.update(chunk)
+    with path.open("rb") as fh:
+        os.fsync(fh.fileno())
     return StagedFile(path=path, sha256=digest.hexdigest(), size=size)
 
 

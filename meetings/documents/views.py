@@ -145,3 +145,14 @@ def file(document_id: int):
     limits = _limits()
     return delivery.send(doc, user, root=current_app.config["STORAGE_PATH"], font_path=font_path(),
                          seconds=limits.seconds, memory_mb=limits.memory_mb)
+
+
+@blp.route("/documents/<int:document_id>/original", methods=["GET"])
+@blp.response(200, description="The upload as received, scripts and embedded files included "
+                               "(an attachment)", content_type="application/pdf")
+@_errors(403, 404)
+def original(document_id: int):
+    """The original upload before the disarm (secretariat): for the archive and for checking
+    a signature it carries. Delegates get the disarmed copy from …/file only."""
+    doc = service.open_original(db.session, document_id, require_user())
+    return delivery.send_original(doc, root=current_app.config["STORAGE_PATH"])

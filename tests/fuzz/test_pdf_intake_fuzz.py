@@ -151,9 +151,13 @@ def test_mutated_pdfs_get_clear_answers_and_leave_no_refused_file(fuzz_app, inta
         key = "201" if r.status_code == 201 else f"{r.status_code} {(body or {}).get('error', {}).get('code')}"
         outcomes[key] = outcomes.get(key, 0) + 1
         if r.status_code == 201:
-            accepted.add(sha)
-            if not blob_path(storage, sha).exists():
-                problems.append(f"{name}: accepted but not stored")
+            # Both the upload as received (kept for the archive) and the disarmed copy served to tablets.
+            accepted |= {sha, body["sha256"]}
+            if body.get("original_sha256") != sha:
+                problems.append(f"{name}: the original is not the upload")
+            for kept in (sha, body["sha256"]):
+                if not blob_path(storage, kept).exists():
+                    problems.append(f"{name}: accepted but {kept} not stored")
         elif not (isinstance(body, dict) and isinstance(body.get("error"), dict)
                   and REFUSALS.get(body["error"].get("code")) == r.status_code and 400 <= r.status_code < 500):
             problems.append(f"{name}: {r.status_code} {r.get_data()[:300]!r}")
