@@ -5,6 +5,10 @@ serves requests, socket events, CLI commands and tests.
 """
 from __future__ import annotations
 
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -75,10 +79,22 @@ class Database:
         return self.engine is not None and self.engine.dialect.name == "sqlite"
 
 
+# SQLite's busy handler sleeps inside the C library, holding the thread: under gevent
+# that stops every greenlet of the process (every socket, /healthz) for as long as it
+# waits. So the driver waits only BUSY_TIMEOUT_MS for a lock; longer waits are retries
+# that sleep cooperatively (``time.sleep`` is gevent's once the worker patched it),
+# up to LOCK_WAIT_S in all, as the old 15 s busy timeout did.
+BUSY_TIMEOUT_MS = 10
+LOCK_WAIT_S = 15.0
+_SQLITE_BUSY = 5
+# A read transaction that must write after another connection committed: waiting cannot help.
+_SQLITE_BUSY_SNAPSHOT = 517
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine with the settings each backend needs."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 15})
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -86,7 +102,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=15000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.close()
             # pysqlite's own transaction handling breaks SAVEPOINT (begin_nested);
             # let SQLAlchemy emit BEGIN itself (the documented recipe).
@@ -98,8 +114,68 @@ def make_engine(url: str) -> Engine:
             # Remembered so end_read_only_transaction can tell whether this transaction wrote.
             conn.info["changes_at_begin"] = conn.connection.driver_connection.total_changes
 
+        # Every statement goes through the cooperative wait (retval: True means "executed").
+        @event.listens_for(engine, "do_execute", retval=True)
+        def _execute(cursor, statement, parameters, _context):
+            return waiting_for_locks(cursor.connection, lambda: cursor.execute(statement, parameters))
+
+        @event.listens_for(engine, "do_execute_no_params", retval=True)
+        def _execute_no_params(cursor, statement, _context):
+            return waiting_for_locks(cursor.connection, lambda: cursor.execute(statement))
+
+        @event.listens_for(engine, "do_executemany", retval=True)
+        def _executemany(cursor, statement, parameters, _context):
+            return waiting_for_locks(cursor.connection, lambda: cursor.executemany(statement, parameters))
+
         return engine
+    require_cooperative_psycopg()
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def waiting_for_locks(raw: sqlite3.Connection, run: Callable[[], object]) -> bool:
+    """Run one SQLite statement; while the database is locked (SQLITE_BUSY), retry it
+    after a cooperative sleep with back-off, for up to LOCK_WAIT_S. True once it ran.
+
+    A busy statement did nothing, so running it again is safe, unless SQLite rolled
+    back the whole transaction (then the error is raised) or the transaction's
+    snapshot is too old to write (SQLITE_BUSY_SNAPSHOT: raised at once, as before).
+    """
+    deadline = time.monotonic() + LOCK_WAIT_S
+    delay = 0.002
+    in_transaction = raw.in_transaction
+    while True:
+        try:
+            run()
+            return True
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)
+            retry = (code is not None and code & 0xFF == _SQLITE_BUSY and code != _SQLITE_BUSY_SNAPSHOT
+                     and raw.in_transaction == in_transaction and time.monotonic() + delay < deadline)
+            if not retry:
+                raise
+        time.sleep(delay)  # module attribute, looked up now: gevent's sleep in the server
+        delay = min(delay * 2, 0.1)
+
+
+def require_cooperative_psycopg() -> None:
+    """Under gevent, psycopg must wait for the server through the patched ``select``.
+
+    psycopg 3 picks its wait function when it is first imported: its C ``wait_c``
+    polls the socket outside Python, so a query waiting on the server (a lock, a
+    long statement) would stop every greenlet; once gevent has patched ``select``
+    it picks a pure-Python wait that yields. Imported too early (before the
+    worker patched the standard library, e.g. by a preloaded app), it keeps
+    ``wait_c``: refuse to start rather than stall the hall at the first slow query.
+    """
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("select"):
+        return
+    from psycopg import waiting  # imported only for PostgreSQL URLs
+
+    if waiting.wait is getattr(waiting, "wait_c", None):
+        raise RuntimeError("psycopg was imported before gevent patched the standard library, so its queries "
+                           "would block every greenlet: do not preload the app (gunicorn --preload), or "
+                           "import psycopg after gevent.monkey.patch_all().")
 
 
 db = Database()

@@ -3,10 +3,16 @@
 No permission check here: these run for whoever may close (``service.close_poll``
 checks the actor first), for the time limit (``expiry``) and for the last ballot
 of a poll that closes when complete (``casting``). The caller commits.
+
+A secret poll closes in two steps: ``close`` takes no more ballots and stores the
+outcome, but leaves the poll ``closing``, its result withheld from everyone,
+until the storage engine's copies of the tally's earlier states are erased
+(``meetings.voting.cleanup``, after the commit); then ``release`` makes it
+``closed`` (and published, if so set) in a unit of work of its own.
 """
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
@@ -58,7 +64,7 @@ def close(session: Session, poll: Poll, actor: User | None) -> Poll:
         tie_rule=poll.tie_rule, chair_role=chair_role,
     )
     figures["ballots"] = row.ballots
-    poll.status, poll.closed_at = "closed", utcnow()
+    poll.status, poll.closed_at = ("closing" if poll.secret else "closed"), utcnow()
     poll.result, poll.outcome, poll.tie_break_used = figures, figures["outcome"], figures["tie_break_used"]
     row.sealed = True  # the row's last version is now the closing transaction's, not the last voter's
     session.flush()
@@ -66,17 +72,38 @@ def close(session: Session, poll: Poll, actor: User | None) -> Poll:
     audit.record(session, "poll.closed", actor_id=actor_id, object_type="poll",
                  object_id=poll.id, meeting_id=poll.meeting_id,
                  details={"outcome": poll.outcome, "ballots": row.ballots, "by_time_limit": actor is None})
+    progress = {"poll_id": poll.id, "status": poll.status, "voted": row.ballots, "entitled": len(members)}
+    if poll.secret:
+        # Voting is over for the hall; the result waits for the scrub (meetings.voting.cleanup).
+        eventlog.append(session, poll.meeting_id, "poll.closing", progress, actor_id=actor_id)
+        tally.mark_for_scrub(session, poll)
+        return poll
+    eventlog.append(session, poll.meeting_id, "poll.closed", progress, actor_id=actor_id)
+    _announce_result(session, poll, actor)
+    return poll
+
+
+def release(session: Session, poll: Poll) -> Poll:
+    """closing → closed, once a secret poll's tally history is erased: the result is told
+    (and published, if the poll publishes on close). The caller commits."""
+    if poll.status != "closing":
+        raise Conflict(f"Only a closing poll can be released (this one is {poll.status}).", code="bad_state")
+    poll.status = "closed"
+    session.flush()
     eventlog.append(session, poll.meeting_id, "poll.closed",
-                    {"poll_id": poll.id, "status": "closed", "voted": row.ballots, "entitled": len(members)},
-                    actor_id=actor_id)
-    tally.mark_for_scrub(session, poll)
+                    {"poll_id": poll.id, "status": "closed", "voted": (poll.result or {}).get("ballots"),
+                     "entitled": tally.entitled_count(session, poll.meeting_id)})
+    _announce_result(session, poll, None)
+    return poll
+
+
+def _announce_result(session: Session, poll: Poll, actor: User | None) -> None:
     if poll.publish_on_close:
         publish(session, poll, actor)
     else:
         # Those who run the meeting (their sockets joined its managers' room) see the result first.
-        eventlog.notify_room(session, managers_room(meeting.id), "poll.result",
+        eventlog.notify_room(session, managers_room(poll.meeting_id), "poll.result",
                              {"poll_id": poll.id, "result": public_result(poll)})
-    return poll
 
 
 def _quorum_rule(poll: Poll, meeting: Meeting) -> tuple[int, int]:
@@ -98,15 +125,3 @@ def publish(session: Session, poll: Poll, actor: User | None) -> Poll:
                     {"poll_id": poll.id, "status": "published", "result": public_result(poll)},
                     actor_id=actor_id)
     return poll
-
-
-# A secret poll's tally leaves old row versions behind; they are scrubbed once the close committed.
-@event.listens_for(Session, "after_commit")
-def _scrub_after_commit(session: Session) -> None:
-    if session.info.pop(tally.SCRUB_KEY, None):
-        tally.scrub_after_close(session.get_bind())
-
-
-@event.listens_for(Session, "after_rollback")
-def _no_scrub_after_rollback(session: Session) -> None:
-    session.info.pop(tally.SCRUB_KEY, None)

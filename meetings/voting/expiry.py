@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, scoped_session
 
 from meetings.core.db import has_written
-from meetings.voting import closing
+from meetings.voting import cleanup, closing
 from meetings.voting.models import Poll, PollTally
 
 
@@ -52,8 +52,11 @@ def settle(session: Session, polls: Iterable[Poll]) -> bool:
     transaction is ended (rolled back: it holds nothing) so that its next reads see
     the closes. When the caller is already writing, the close joins its transaction
     (a second session could not write beside it) and is committed with it.
-    True when any poll was due.
+    True when any poll was due. A secret poll still ``closing`` (its scrub failed so far)
+    gets its retrier started: a read is the next opportunity (see cleanup).
     """
+    polls = list(polls)
+    cleanup.retry_withheld(session, polls)
     due = [p for p in polls if closing.is_expired(p)]
     if not due:
         return False

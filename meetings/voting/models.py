@@ -18,7 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from meetings.core.db import Base, UtcDateTime, utcnow
 
 POLL_KINDS = ("for_against_abstain", "single", "multiple")
-POLL_STATUSES = ("draft", "open", "closed", "published", "annulled")
+# "closing": a secret poll takes no more ballots, its result withheld until the tally history is erased.
+POLL_STATUSES = ("draft", "open", "closing", "closed", "published", "annulled")
 MAJORITY_BASES = ("cast", "present", "entitled")
 TIE_RULES = ("chair", "reject")
 OUTCOMES = ("adopted", "rejected", "no_quorum")

@@ -5,6 +5,7 @@ voting services, the REST views' answers and the socket path alike.
 
 - Drafts: only those who run the meeting see them.
 - Closed: the result to those who run the meeting; published: to everyone in it.
+- Closing (a secret poll whose tally history is not yet erased, see cleanup): to nobody.
 """
 from __future__ import annotations
 

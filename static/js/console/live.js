@@ -143,7 +143,12 @@ async function pollAction(poll, action) {
   try {
     const view = await api("POST", `/polls/${poll.id}/${action}`);
     const i = store.state.polls.findIndex((p) => p.id === view.id);
-    if (i >= 0) store.state.polls[i] = { ...store.state.polls[i], ...view };
+    // A secret poll answers "closing" while its tally history is erased; the socket's poll.closed and
+    // poll.result may already have arrived, and a late answer must not take the poll back.
+    const later = { closing: ["closed", "published"], closed: ["published"] };
+    const current = i >= 0 ? store.state.polls[i] : null;
+    if (current && (later[view.status] || []).includes(current.status)) return;
+    if (i >= 0) store.state.polls[i] = { ...current, ...view };
     store.changed("polls");
   } catch (err) {
     toast(t("error", { message: err.message }), "error");
