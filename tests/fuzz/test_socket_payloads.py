@@ -68,7 +68,8 @@ def _event_names() -> list[str]:
 def live(fuzz_app, database_url, tmp_path_factory):
     # The flood limit is another engineer's feature under test elsewhere: lifted here.
     server = start_socket_server(tmp_path_factory.mktemp("socket-fuzz"), database_url,
-                                 env={"SOCKET_EVENT_RATE": "100000", "SOCKET_EVENT_BURST": "100000"})
+                                 env={"SOCKET_EVENT_RATE": "100000", "SOCKET_EVENT_BURST": "100000",
+                                      "SOCKET_USER_EVENT_RATE": "100000", "SOCKET_USER_EVENT_BURST": "100000"})
     engine = make_engine(database_url)
     try:
         yield server, make_world(database_url), engine

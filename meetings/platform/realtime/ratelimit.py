@@ -1,10 +1,16 @@
-"""A token bucket per socket: a client flooding events is refused, others are not slowed.
+"""A token bucket per socket and one per user: a client flooding events is refused, others are not slowed.
 
 Every client→server event passes :func:`allow` in the gateway's wrapper before
 it touches the database. Each connection (Socket.IO ``sid``) has a bucket of
 ``SOCKET_EVENT_BURST`` tokens (default 100) refilled at ``SOCKET_EVENT_RATE``
 tokens a second (default 20); an event takes one token, and an event that finds
 the bucket empty is answered with :data:`RATE_LIMITED_ACK` at once.
+
+Opening more sockets does not buy more events: each user also has a bucket of
+``SOCKET_USER_EVENT_BURST`` tokens (default 200) refilled at
+``SOCKET_USER_EVENT_RATE`` a second (default 40), shared by all of the user's
+sockets in this worker; an event needs a token from both (the socket's is
+taken first, so an event refused for the account still costs its socket one).
 
 A tablet's normal use (page turns, a ballot, a request to speak, catching up
 after a reconnect) stays far below these figures. The buckets live in the
@@ -23,6 +29,8 @@ from typing import Any
 
 DEFAULT_RATE = 20.0  # events a second, sustained
 DEFAULT_BURST = 100  # events at once (a presenter flicking through pages, a script of page turns)
+DEFAULT_USER_RATE = 40.0  # a user's sockets together: two busy devices at full speed
+DEFAULT_USER_BURST = 200
 PRUNE_EVERY = 1024  # look for forgettable buckets after this many new ones
 
 RATE_LIMITED_ACK: dict[str, Any] = {
@@ -76,17 +84,29 @@ class TokenBuckets:
         return len(self._buckets)
 
 
-_buckets: TokenBuckets | None = None
+USER_RATE_LIMITED_MESSAGE = "Too many events from this account's connections; slow down."
+
+_buckets: dict[str, TokenBuckets] = {}
+
+
+def _made(kind: str, rate: float, burst: int) -> TokenBuckets:
+    # Made again only when the settings change (tests build apps with other settings).
+    made = _buckets.get(kind)
+    if made is None or (made.rate, made.burst) != (rate, float(burst)):
+        made = _buckets[kind] = TokenBuckets(rate, burst)
+    return made
 
 
 def buckets_for(config: Any) -> TokenBuckets:
-    """The worker's buckets, made on first use from ``SOCKET_EVENT_RATE`` / ``SOCKET_EVENT_BURST``."""
-    global _buckets
-    rate = float(config.get("SOCKET_EVENT_RATE") or DEFAULT_RATE)
-    burst = int(config.get("SOCKET_EVENT_BURST") or DEFAULT_BURST)
-    if _buckets is None or (_buckets.rate, _buckets.burst) != (rate, float(burst)):
-        _buckets = TokenBuckets(rate, burst)
-    return _buckets
+    """The worker's socket buckets, made on first use from ``SOCKET_EVENT_RATE`` / ``SOCKET_EVENT_BURST``."""
+    return _made("socket", float(config.get("SOCKET_EVENT_RATE") or DEFAULT_RATE),
+                 int(config.get("SOCKET_EVENT_BURST") or DEFAULT_BURST))
+
+
+def user_buckets_for(config: Any) -> TokenBuckets:
+    """The worker's user buckets, from ``SOCKET_USER_EVENT_RATE`` / ``SOCKET_USER_EVENT_BURST``."""
+    return _made("user", float(config.get("SOCKET_USER_EVENT_RATE") or DEFAULT_USER_RATE),
+                 int(config.get("SOCKET_USER_EVENT_BURST") or DEFAULT_USER_BURST))
 
 
 def rate_limited_ack() -> dict[str, Any]:
@@ -94,8 +114,13 @@ def rate_limited_ack() -> dict[str, Any]:
     return {"ok": False, "error": dict(RATE_LIMITED_ACK["error"])}
 
 
-def allow(sid: str) -> bool:
-    """Whether the current app lets this connection's event through now."""
+def refusal(sid: str, user_id: int | None) -> dict[str, Any] | None:
+    """None when the current app lets this event of socket ``sid`` (of user ``user_id``) through
+    now; else the ``rate_limited`` acknowledgement to answer with."""
     from flask import current_app
 
-    return buckets_for(current_app.config).allow(sid)
+    if not buckets_for(current_app.config).allow(sid):
+        return rate_limited_ack()
+    if user_id is not None and not user_buckets_for(current_app.config).allow(str(user_id)):
+        return {"ok": False, "error": {"code": "rate_limited", "message": USER_RATE_LIMITED_MESSAGE}}
+    return None
