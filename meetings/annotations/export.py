@@ -59,14 +59,29 @@ def annotations_for_export(session: Any, document: Any, user: Any, *, include_sh
     return out
 
 
+def export_source(document: Any, user: Any, config: Any) -> Path:
+    """The file an export of ``document`` for ``user`` starts from: the copy stamped for them when the
+    document is confidential (the documents domain's watermark, as its page serves it), else the blob.
+    An export must not be the way around the watermark."""
+    if not document.needs_watermark:
+        return document_file(document, config)
+    from meetings.core.fonts import font_path
+    from meetings.documents.delivery import watermarked_copy
+
+    return watermarked_copy(config["STORAGE_PATH"], document, user, font_path=font_path(),
+                            seconds=int(config.get("PDF_CHECK_SECONDS", 60)),
+                            memory_mb=int(config.get("PDF_CHECK_MEMORY_MB", 1024)))
+
+
 def annotated_pdf_for(session: Any, document_id: int, user: Any, config: Any, *,
                       include_shared: bool) -> tuple[bytes, str]:
-    """The annotated PDF of a document the caller may see, and its download name (quoted)."""
+    """The annotated PDF of a document the caller may see (stamped for them when confidential), and
+    its download name (quoted)."""
     from meetings.annotations.service import document_for
 
     doc, _ = document_for(session, document_id, user)
     anns = annotations_for_export(session, doc, user, include_shared=include_shared)
-    return annotated_pdf(doc, anns, config), download_name(doc)
+    return annotated_pdf(doc, anns, config, source=export_source(doc, user, config)), download_name(doc)
 
 
 def web_annotations_for(session: Any, document_id: int, user: Any, *, base_url: str) -> dict:
@@ -106,9 +121,9 @@ def _run_child(task: str, payload: dict, config: Any) -> dict:
     return answer
 
 
-def annotated_pdf(document: Any, annotations: list[dict], config: Any) -> bytes:
-    """The document's bytes with ``annotations`` written in as native PDF annotations."""
-    src = document_file(document, config)
+def annotated_pdf(document: Any, annotations: list[dict], config: Any, *, source: Path | None = None) -> bytes:
+    """The document's bytes (or ``source``'s) with ``annotations`` written in as native PDF annotations."""
+    src = source if source is not None else document_file(document, config)
     with tempfile.TemporaryDirectory(prefix="annot-") as tmp:
         out = Path(tmp) / "out.pdf"
         _run_child("annotate", {"pdf": str(src), "out": str(out), "annotations": annotations}, config)

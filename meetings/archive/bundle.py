@@ -3,9 +3,10 @@
     bagit.txt, bag-info.txt, manifest-sha256.txt, manifest-sha512.txt, tagmanifest-*.txt
     data/README.txt                         what each file is and how to verify it (Vietnamese, English)
     data/meeting.json                       the meeting, its body, agenda, actual sitting times, minutes
-    data/minutes/bien-ban-v<n>.pdf          every signed version of the minutes
+    data/minutes/bien-ban-v<n>.pdf          every published version of the minutes, and the signed ones they replace
     data/minutes/bien-ban-v<n>.validation.json, .html   the validation report made at publishing
-    data/documents/<id>-<name>.pdf          the current version of each agenda document
+    data/documents/<id>-<name>.pdf          the current, published version of each agenda document
+                                            (confidential ones stamped for the exporter, or left out)
     data/attendance.csv, attendance.json
     data/votes.csv, votes.json              every poll's figures; each voter's choice for open polls
     data/speakers.json
@@ -14,7 +15,9 @@
 
 Every timestamp is ISO 8601 in UTC with its offset (``+00:00``), in every
 file. Secret ballots appear only as counts: the package carries nothing the
-database does not show an administrator.
+database does not show an administrator. What goes in, and for whom, is decided
+by ``meetings.archive.policy`` (the pages' rules): only closed meetings, only
+published material, confidential documents watermarked or omitted.
 """
 from __future__ import annotations
 
@@ -31,10 +34,14 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from meetings.accounts.models import User
+from meetings.archive import policy
 from meetings.archive.readme import readme_text
 from meetings.bodies.models import Meeting
 from meetings.bodies.sittings import sitting_periods
 from meetings.core.db import utcnow
+from meetings.core.fonts import font_path
+from meetings.documents.delivery import watermarked_copy
 from meetings.documents.models import Document
 from meetings.documents.storage import blob_path
 from meetings.live.attendance import attendance_list
@@ -119,8 +126,25 @@ def _audit_line(e: AuditEntry) -> str:
                       ensure_ascii=False, default=_json_default) + "\n"
 
 
-def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], out: IO[bytes]) -> dict[str, Any]:
-    """Write the meeting's zipped BagIt package to ``out``; returns a summary of what went in."""
+def _document_file(doc: Document, viewer: User, config: Mapping[str, Any]) -> Path | None:
+    """The bytes a document goes into the bag with: the viewer's stamped copy when it is confidential
+    (the documents domain's own watermark, as its page serves it), else the stored file."""
+    if policy.needs_stamp(doc):
+        return watermarked_copy(config["STORAGE_PATH"], doc, viewer, font_path=font_path(),
+                                seconds=int(config.get("PDF_CHECK_SECONDS", 60)),
+                                memory_mb=int(config.get("PDF_CHECK_MEMORY_MB", 1024)))
+    src = blob_path(config["STORAGE_PATH"], doc.sha256)
+    return src if src.exists() else None
+
+
+def _released(e: AuditEntry, released_docs: set[int]) -> bool:
+    return e.object_type != "document" or e.object_id in released_docs
+
+
+def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], out: IO[bytes],
+                 viewer: User) -> dict[str, Any]:
+    """Write the meeting's zipped BagIt package, as ``viewer`` receives it, to ``out``; returns a
+    summary of what went in. The caller has checked ``policy.require_export``."""
     import bagit
 
     storage = config["STORAGE_PATH"]
@@ -128,15 +152,12 @@ def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], 
         bag_dir = Path(tmp) / f"meeting-{meeting.id}"
         for folder in ("minutes", "documents", "trust"):
             (bag_dir / folder).mkdir(parents=True)
-        minutes = session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id,
-                                                        Minutes.status.in_(("signed", "published")))
-                                  .order_by(Minutes.version)).scalars().all()
+        minutes = policy.bundle_minutes(session, meeting)
         _minutes_files(bag_dir, minutes, storage)
-        docs = session.execute(select(Document).where(Document.meeting_id == meeting.id, Document.is_current)
-                               .order_by(Document.id)).scalars().all()
+        docs = policy.bundle_documents(session, meeting, config)
         for d in docs:
-            src = blob_path(storage, d.sha256)
-            if src.exists():
+            src = _document_file(d, viewer, config)
+            if src is not None:
                 (bag_dir / "documents" / f"{d.id}-{_safe_name(Path(d.filename).stem)}.pdf").write_bytes(
                     src.read_bytes())
         attendance = attendance_list(session, meeting.id)
@@ -149,8 +170,10 @@ def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], 
         _dump(bag_dir / "votes.json", polls)
         _csv(bag_dir / "votes.csv", VOTES_CSV, vote_rows)
         _dump(bag_dir / "speakers.json", speaker_history(session, meeting.id))
-        entries = session.execute(select(AuditEntry).where(AuditEntry.meeting_id == meeting.id)
-                                  .order_by(AuditEntry.id)).scalars().all()
+        released_docs = policy.released_document_ids(session, meeting)
+        entries = [e for e in session.execute(select(AuditEntry).where(AuditEntry.meeting_id == meeting.id)
+                                              .order_by(AuditEntry.id)).scalars()
+                   if _released(e, released_docs)]
         with (bag_dir / "audit-log.jsonl").open("w", encoding="utf-8") as fh:
             fh.writelines(_audit_line(e) for e in entries)
         roots = trust.trust_anchors(config)
@@ -165,6 +188,9 @@ def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], 
                          for p in sitting_periods(session, meeting.id)],
             "agenda": [{"id": i.id, "position": i.position, "title": i.title, "conclusion": i.conclusion}
                        for i in meeting.items],
+            "documents": [{"id": d.id, "title": d.title, "version": d.version, "confidentiality": d.confidentiality,
+                           "sha256": d.sha256, "watermarked": policy.needs_stamp(d)} for d in docs],
+            "confidential_documents": policy.confidential_mode(config),
             "minutes": [{"version": m.version, "status": m.status, "number": m.number, "sha256": m.sha256,
                          "previous_id": m.previous_id, "published_at": m.published_at,
                          "validation_report_sha256": m.validation_sha256,
@@ -188,8 +214,8 @@ def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], 
             "audit_chain_intact": chain_ok, "trust_roots": len(roots)}
 
 
-def bundle_bytes(session: Session, meeting: Meeting, config: Mapping[str, Any]) -> bytes:
+def bundle_bytes(session: Session, meeting: Meeting, config: Mapping[str, Any], viewer: User) -> bytes:
     """The zipped bag in memory (for small meetings and tests)."""
     buf = io.BytesIO()
-    write_bundle(session, meeting, config, buf)
+    write_bundle(session, meeting, config, buf, viewer)
     return buf.getvalue()

@@ -13,19 +13,22 @@ HỒ SƠ LƯU TRỮ PHIÊN HỌP / MEETING ARCHIVAL PACKAGE
 
 Gói này là một "túi" BagIt (RFC 8493). Các tệp:
 
-  minutes/bien-ban-v<n>.pdf               Biên bản đã ký số, mỗi phiên bản đã ký (PDF, chữ ký PAdES).
+  minutes/bien-ban-v<n>.pdf               Biên bản đã ký số: mỗi phiên bản đã công bố, và các phiên bản đã ký
+                                          mà một bản đính chính đã công bố thay thế (PDF, chữ ký PAdES).
   minutes/bien-ban-v<n>.validation.json   Báo cáo kiểm tra chữ ký lập khi công bố biên bản: mã băm SHA-256
                                           của tệp, thời điểm kiểm tra, các chứng thư gốc tin cậy (dấu vân
                                           tay SHA-256), kết quả từng chữ ký.
   minutes/bien-ban-v<n>.validation.html   Cùng báo cáo đó, dạng trang đọc được.
-  documents/<mã>-<tên>.pdf                Tài liệu hiện hành của từng nội dung chương trình.
+  documents/<mã>-<tên>.pdf                Tài liệu hiện hành, đã phát hành, của từng nội dung chương trình; tài liệu
+                                          mật mang dấu của người nhận gói (hoặc không đưa vào, tùy cấu hình).
   attendance.csv, attendance.json         Điểm danh: từng đại biểu, vai trò, tình trạng, lý do, giờ đến, giờ rời.
   votes.csv, votes.json                   Biểu quyết: số phiếu từng phương án của mọi cuộc biểu quyết
                                           (dòng "option"); với biểu quyết công khai, thêm lựa chọn của từng
                                           người (dòng "ballot": người bỏ phiếu, lựa chọn, bỏ phiếu thay cho ai
                                           theo ủy quyền, trọng số, thời điểm). Bỏ phiếu kín chỉ có số phiếu.
   speakers.json                           Các lượt phát biểu.
-  audit-log.jsonl                         Nhật ký kiểm toán của phiên họp, mỗi dòng một bản ghi với mã băm chuỗi.
+  audit-log.jsonl                         Nhật ký kiểm toán của phiên họp, mỗi dòng một bản ghi với mã băm chuỗi
+                                          (trừ các bản ghi về tài liệu chưa từng phát hành).
   meeting.json                            Phiên họp, cơ quan, chương trình, các lần họp thực tế, các phiên bản
                                           biên bản và chữ ký.
   trust/ca-chain.pem                      Chứng thư gốc của cơ quan (và các gốc tin cậy khác) để kiểm tra
@@ -49,18 +52,21 @@ Cách kiểm tra:
 
 This package is a BagIt bag (RFC 8493). The files:
 
-  minutes/bien-ban-v<n>.pdf               The signed minutes, every signed version (PDF, PAdES signatures).
+  minutes/bien-ban-v<n>.pdf               The signed minutes: every published version, and the signed versions a
+                                          published correction replaces (PDF, PAdES signatures).
   minutes/bien-ban-v<n>.validation.json   The validation report made when the minutes were published: the
                                           file's SHA-256, when it was validated, against which trust roots
                                           (SHA-256 fingerprints), each signature's result.
   minutes/bien-ban-v<n>.validation.html   The same report as a readable page.
-  documents/<id>-<name>.pdf               The current document of each agenda item.
+  documents/<id>-<name>.pdf               The current, published document of each agenda item; confidential ones
+                                          carry the stamp of whoever took the package (or are left out, by setting).
   attendance.csv, attendance.json         Roll call: each participant, role, status, reason, arrival, departure.
   votes.csv, votes.json                   Votes: every poll's count per option ("option" rows); for open (named)
                                           polls also each voter's choice ("ballot" rows: voter, choices, by proxy
                                           for whom, weight, cast time). Secret polls appear as counts only.
   speakers.json                           Who spoke, when, for how long.
-  audit-log.jsonl                         The meeting's audit entries, one per line, with their chain hashes.
+  audit-log.jsonl                         The meeting's audit entries, one per line, with their chain hashes
+                                          (except those about documents never published).
   meeting.json                            The meeting, its body, agenda, actual sitting times, minutes versions
                                           and signatures.
   trust/ca-chain.pem                      The organization's root certificate (and any other trusted roots) to

@@ -16,7 +16,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.bodies.models import Body, Meeting, Participant
+from meetings.archive.policy import searchable_meetings
+from meetings.bodies.models import Body, Meeting
 from meetings.minutes.models import Minutes
 from meetings.minutes.search_text import strip_marks
 
@@ -39,16 +40,12 @@ class ArchiveQuery:
     per_page: int = 20
 
 
-def _visible(user: User):
-    """Archivists and administrators see every published minutes; others those of their meetings."""
-    if user.is_admin or user.is_archivist:
-        return True
-    return Meeting.id.in_(select(Participant.meeting_id).where(Participant.user_id == user.id))
-
-
 def search(session: Session, user: User, q: ArchiveQuery) -> dict[str, Any]:
-    """One page of published minutes matching ``q``, newest meeting first, with the total count."""
-    where = [Minutes.status == "published", _visible(user)]
+    """One page of published minutes matching ``q``, newest meeting first, with the total count.
+
+    Only of the meetings ``user`` may see (``meetings.archive.policy.searchable_meetings``: the pages'
+    rule, archivists within their clearance)."""
+    where = [Minutes.status == "published", Meeting.id.in_(searchable_meetings(user))]
     if q.body_id is not None:
         where.append(Meeting.body_id == q.body_id)
     if q.date_from is not None:

@@ -13,7 +13,6 @@ from meetings.accounts.models import User
 from meetings.archive import policy
 from meetings.archive.bundle import write_bundle
 from meetings.archive.search import ArchiveQuery, search
-from meetings.bodies.models import Meeting
 from meetings.core.errors import Invalid
 from meetings.platform.audit import service as audit
 
@@ -35,8 +34,8 @@ def export_bundle(session: Session, meeting_id: int, actor: User, config: Mappin
     transaction of its own, written only once the package is complete; a
     failed export records nothing, and the request's own transaction stays
     read-only."""
-    meeting = policy.require_export(session.get(Meeting, meeting_id), actor)
-    summary = write_bundle(session, meeting, config, out)
+    meeting = policy.require_export(session, meeting_id, actor)
+    summary = write_bundle(session, meeting, config, out, actor)
     with Session(bind=session.get_bind()) as side:
         audit.record(side, "archive.bundle_exported", actor_id=actor.id, object_type="meeting",
                      object_id=meeting.id, meeting_id=meeting.id, details=summary)

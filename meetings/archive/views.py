@@ -68,7 +68,7 @@ def search_archive(args):
 
 @blp.route("/meetings/<int:meeting_id>/bundle")
 @blp.response(200, description="A zipped BagIt bag (application/zip)")
-@error_responses(blp, 403, 404)
+@error_responses(blp, 403, 404, 409)
 def meeting_bundle(meeting_id: int):
     """The meeting's archival package: signed minutes, agenda PDFs, attendance, votes, audit log, checksums."""
     user = require_user()

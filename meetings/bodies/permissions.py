@@ -19,6 +19,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, object_session
 
 from meetings.accounts.models import User
+from meetings.accounts.policy import is_cleared
 from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant
 from meetings.core.errors import NotFound
 
@@ -123,7 +124,8 @@ def can_run(meeting: Meeting, user: User | None) -> bool:
 
 
 def can_view(meeting: Meeting, user: User | None) -> bool:
-    """See the meeting at all. Draft meetings are visible only to those preparing them."""
+    """See the meeting at all. Draft meetings are visible only to those preparing them; an archivist
+    (who reads every meeting by role, not by taking part) only those within their clearance."""
     if not _user_id(user):
         return False
     p = participant_of(meeting, user)
@@ -131,7 +133,8 @@ def can_view(meeting: Meeting, user: User | None) -> bool:
         return True
     if user.is_admin:
         return True
-    if meeting.status != "draft" and (p is not None or user.is_archivist):
+    if meeting.status != "draft" and (p is not None or (user.is_archivist
+                                                        and is_cleared(user, meeting.confidentiality))):
         return True
     return is_body_secretariat(meeting, user)
 

@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
+from meetings.accounts.policy import cleared_levels
 from meetings.bodies import permissions
 from meetings.bodies.checks import announce, check_open, check_quorum, require_changes, require_prepare
 from meetings.bodies.models import (
@@ -52,7 +53,10 @@ def visible_meetings(user: User) -> Select[tuple[Meeting]]:
                                                     Participant.role.in_(permissions.MANAGER_ROLES))
     taking_part = select(Participant.meeting_id).where(Participant.user_id == user.id)
     published = Meeting.status != "draft"
-    seen_when_published = published if user.is_archivist else and_(published, Meeting.id.in_(taking_part))
+    # An archivist reads every published meeting within their clearance (accounts.policy.is_cleared).
+    seen = (or_(Meeting.id.in_(taking_part), Meeting.confidentiality.in_(cleared_levels(user)))
+            if user.is_archivist else Meeting.id.in_(taking_part))
+    seen_when_published = and_(published, seen)
     return query.where(or_(Meeting.body_id.in_(secretariat_of), Meeting.id.in_(managing), seen_when_published))
 
 

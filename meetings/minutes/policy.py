@@ -16,15 +16,18 @@ SIGNER_ROLES = ("secretary", "chair")
 
 
 def can_read_minutes(m: Minutes, meeting: Meeting, user: User) -> bool:
-    """The secretariat and chair see every state; participants and archivists see published minutes."""
+    """The secretariat and chair see every state; whoever sees the meeting sees its published minutes.
+
+    Archivists too only through ``can_view``: a published meeting within their clearance (the same
+    rule the pages, the archive's search and its bundles follow)."""
     if can_run(meeting, user):
         return True
-    return m.status == "published" and (user.is_archivist or can_view(meeting, user))
+    return m.status == "published" and can_view(meeting, user)
 
 
 def can_list_minutes(meeting: Meeting, user: User) -> bool:
-    """Ask for a meeting's minutes at all: whoever sees the meeting, and archivists."""
-    return can_view(meeting, user) or bool(user.is_archivist)
+    """Ask for a meeting's minutes at all: whoever sees the meeting (archivists within their clearance)."""
+    return can_view(meeting, user)
 
 
 def require_read(m: Minutes, meeting: Meeting, user: User) -> None:
