@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from meetings.minutes.record import (
     PollResult,
     Speech,
 )
+from tests.tools import require_tool
 
 CA_PASS = "ca-passphrase-1"
 SECRETARY_PASS = "thu-ky-mat-khau"
@@ -81,9 +81,10 @@ def pdfsig_report(pdf: bytes, tmp: Path, nss_dir: Path | None = None) -> str:
 
 
 def nss_db_trusting(ca_pem: Path, folder: Path) -> Path | None:
-    """An NSS database trusting the organization CA, so pdfsig can say "trusted" (needs certutil)."""
-    if shutil.which("certutil") is None:
-        return None
+    """An NSS database trusting the organization CA, so pdfsig can say "trusted".
+
+    Without certutil the calling test skips (fails under CI=true: tests/tools.py)."""
+    require_tool("certutil", why="pdfsig cannot be told to trust the CA", install="libnss3-tools")
     folder.mkdir(parents=True, exist_ok=True)
     subprocess.run(["certutil", "-N", "-d", f"sql:{folder}", "--empty-password"], check=True, capture_output=True)
     subprocess.run(["certutil", "-A", "-d", f"sql:{folder}", "-n", "org-ca", "-t", "CT,C,C", "-i", str(ca_pem)],

@@ -14,10 +14,12 @@ module can serve many tests, each with a fresh meeting.
 from __future__ import annotations
 
 import itertools
+import logging
 import queue
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -35,6 +37,9 @@ from tests.live_server import ServerHandle, start_server
 
 WAIT_SECONDS = 15  # a deadline for things that must happen, not a measurement
 _counter = itertools.count()
+_barrier_pages = itertools.count(90_000)  # pages no test turns to otherwise
+_NO_MEETING = 2**31 - 1  # a meeting id that never exists
+_STOP = object()  # ends a client's message thread
 
 
 def start_socket_server(tmp_path: Path, database_url: str, env: dict[str, str] | None = None,
@@ -107,17 +112,48 @@ def make_world(database_url: str, *, status: str = "in_progress", extra_delegate
 
 
 class SocketClient:
-    """A real python-socketio client that records every server event it receives."""
+    """A real python-socketio client that records every server event it receives.
+
+    ``received`` is consumed by :meth:`next_event`; ``history`` keeps every event
+    ever received, in order, for :func:`assert_not_received`. Messages are handled
+    in the order they arrived: python-engineio hands each one to a new thread,
+    so without this an acknowledgement or a barrier event could be handled
+    before an event the server sent earlier.
+    """
 
     def __init__(self, url: str, token: str | None):
         self.sio = socketio.Client(reconnection=False)
         self.url, self.token = url, token
         self.received: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self.sio.on("*", lambda event, data=None: self.received.put((event, data)))
+        self.history: list[tuple[str, Any]] = []
+        self.sio.on("*", self._record)
+        # Engine.IO messages through one thread, first in first out (see above).
+        self._handle_message = self.sio.eio.handlers["message"]
+        self._inbox: queue.Queue[Any] = queue.Queue()
+        self.sio.eio.on("message", self._inbox.put)
+        self._worker: threading.Thread | None = None
+
+    def _record(self, event: str, data: Any = None) -> None:
+        self.history.append((event, data))
+        self.received.put((event, data))
+
+    def _work(self) -> None:
+        while (message := self._inbox.get()) is not _STOP:
+            try:
+                self._handle_message(message)
+            except Exception:  # as python-engineio would: log it and go on with the next message
+                logging.getLogger(__name__).exception("socket message handler failed")
 
     def connect(self) -> SocketClient:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, daemon=True, name="socket-inbox")
+            self._worker.start()
         auth = {"token": self.token} if self.token is not None else None
-        self.sio.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=WAIT_SECONDS)
+        try:
+            self.sio.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=WAIT_SECONDS)
+        except BaseException:
+            self.disconnect()  # ends the message thread too
+            raise
         return self
 
     def call(self, event: str, payload: Any = None) -> dict[str, Any]:
@@ -138,6 +174,7 @@ class SocketClient:
                 return data
 
     def drain(self) -> list[tuple[str, Any]]:
+        """Take what has arrived so far. Not for "never received" checks: use :func:`assert_not_received`."""
         out = []
         while True:
             try:
@@ -145,9 +182,36 @@ class SocketClient:
             except queue.Empty:
                 return out
 
+    def wait_for(self, matches: Callable[[str, Any], bool], what: str) -> tuple[str, Any]:
+        """The first event in :attr:`history` for which ``matches(name, data)``, waiting up to
+        WAIT_SECONDS (nothing is consumed: next_event still sees it)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            found = next(((n, d) for n, d in list(self.history) if matches(n, d)), None)
+            if found is not None:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {what} arrived")
+            time.sleep(0.02)
+
+    def round_trip(self) -> None:
+        """A barrier of this client's own: an event the server answers (read-only, any user).
+
+        Its acknowledgement comes after everything this server process sent to this socket
+        before it handled the event. Valid only for an emit that already happened (e.g. its
+        sender's call returned) in the same server process without a message queue; with a
+        queue (Redis) use a broadcast barrier such as :func:`page_turn_barrier`.
+        """
+        ack = self.call("meeting.join", {"meeting_id": _NO_MEETING})
+        assert ack.get("ok") is False and ack["error"]["code"] == "not_found", ack
+
     def disconnect(self) -> None:
         if self.sio.connected:
             self.sio.disconnect()
+        if self._worker is not None and self._worker is not threading.current_thread():
+            self._inbox.put(_STOP)
+            self._worker.join(timeout=WAIT_SECONDS)
+            self._worker = None
 
 
 @contextmanager
@@ -157,6 +221,41 @@ def connect(url: str, token: str | None) -> Iterator[SocketClient]:
         yield client
     finally:
         client.disconnect()
+
+
+def assert_not_received(clients: SocketClient | Iterable[SocketClient], unwanted: Callable[[str, Any], bool],
+                        barrier: Callable[[], Any] | None = None, what: str = "an unwanted event") -> None:
+    """Fail if any of ``clients`` ever received an event for which ``unwanted(name, data)`` holds.
+
+    ``barrier()`` first makes something reach every client that the server sends after
+    anything unwanted would have been sent, and waits for it (default: each client's
+    :meth:`SocketClient.round_trip`); only then are the clients' whole histories checked.
+    Without a barrier the check would read whatever happened to arrive so far, and a late
+    delivery would pass.
+    """
+    group = [clients] if isinstance(clients, SocketClient) else list(clients)
+    if barrier is None:
+        for c in group:
+            c.round_trip()
+    else:
+        barrier()
+    seen = [(n, d) for c in group for n, d in list(c.history) if unwanted(n, d)]
+    assert not seen, f"{what} arrived: {seen!r}"
+
+
+def page_turn_barrier(by: SocketClient, meeting_id: int, *watchers: SocketClient) -> Callable[[], None]:
+    """A broadcast barrier for clients in a meeting's room: ``by`` (chair or secretariat) turns
+    to a page nobody uses, and every watcher waits until that event arrived. It travels the way
+    room events do (through the message queue, if any), so it works across processes too."""
+    def barrier() -> None:
+        page = next(_barrier_pages)
+        ack = by.call("presenter.set", {"meeting_id": meeting_id, "page": page})
+        assert ack.get("ok") and ack["changed"] == {"page": page}, ack
+        for w in watchers:
+            w.wait_for(lambda n, d: n == "event" and d.get("meeting_id") == meeting_id
+                       and d.get("type") == "presenter.changed" and d["data"].get("page") == page,
+                       f"barrier page turn to {page}")
+    return barrier
 
 
 def wait_until(predicate: Callable[[], bool], what: str) -> None:

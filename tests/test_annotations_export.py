@@ -12,6 +12,7 @@ from meetings.annotations import carryover, export
 from meetings.core.errors import Invalid
 from meetings.core.extensions import db
 from tests.annotation_helpers import PAGE_TEXTS, add_doc, arrow, highlight, ink, note, pdf_with_lines, rect
+from tests.tools import require_tool
 
 API = "/api/v1"
 
@@ -263,12 +264,11 @@ console.log(JSON.stringify(out));
 def test_pdfjs_reads_the_exported_annotations(as_user, doc, annotated, tmp_path):
     """PDF.js (the viewer tablets use, from node_modules) finds every annotation, its author and text."""
     import json
-    import shutil
     from pathlib import Path
 
     pdfjs = Path(__file__).resolve().parent.parent / "node_modules/pdfjs-dist/legacy/build/pdf.mjs"
-    if shutil.which("node") is None or not pdfjs.exists():
-        pytest.skip("node or pdfjs-dist is not installed")
+    require_tool("node", install="nodejs")
+    require_tool("pdfjs-dist", present=pdfjs.exists(), install="it with `make node`")
     mine, _, _ = annotated
     pdf = tmp_path / "annotated.pdf"
     pdf.write_bytes(as_user("delegate").get(f"{API}/documents/{doc.id}/annotated").data)

@@ -12,7 +12,7 @@ from meetings.accounts.models import User
 from meetings.bodies.models import Meeting
 from meetings.minutes.signers import issue_key
 from tests.minutes_support import CA_PASS, CHAIR_PASS, SECRETARY_PASS, pki  # noqa: F401
-from tests.socket_helpers import connect, db_session, make_world, start_socket_server
+from tests.socket_helpers import assert_not_received, connect, db_session, make_world, start_socket_server
 
 TIMEOUT = 120  # a deadline for a request to come back, not a measurement
 
@@ -55,11 +55,15 @@ def test_progress_and_signing_on_a_real_server(server, database_url, pki):  # no
         assert r.status_code == 201, r.text
         signing = mine.next_event("minutes.progress", lambda d: d["stage"] == "signing")
         assert signing["minutes_id"] == m["id"]
-        # The meeting room hears the status change; only the requester hears the progress.
-        status = other.next_event("event", lambda e: e["type"] == "minutes.status"
-                                  and e["data"]["status"] == "secretary_signed")
-        assert status["data"]["minutes_id"] == m["id"]
-        assert not [d for n, d in other.drain() if n == "minutes.progress"]
+        # The meeting room hears the status change (sent after the signing's progress: the barrier);
+        # only the requester hears the progress.
+        def signed(name, e):
+            return name == "event" and e["type"] == "minutes.status" and e["data"]["status"] == "secretary_signed"
+
+        assert_not_received(other, lambda name, _data: name == "minutes.progress",
+                            barrier=lambda: other.wait_for(signed, "the status change"),
+                            what="a progress notice to another user")
+        assert other.wait_for(signed, "the status change")[1]["data"]["minutes_id"] == m["id"]
     r = _api(server, sec, "POST", f"/minutes/{m['id']}/signatures", json={"secret": "wrong-passphrase"})
     assert r.status_code == 409  # the secretary has signed; it is the chair's turn
     r = _api(server, chair, "POST", f"/minutes/{m['id']}/signatures", json={"secret": "wrong-passphrase"})

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from datetime import UTC, datetime
 
@@ -16,12 +15,18 @@ from meetings.minutes import keys, signing
 from meetings.minutes.compose import compose
 from meetings.minutes.verify import verify_pdf
 from tests.minutes_support import CA_PASS, SECRETARY_PASS, pdfsig_report, pki, small_record  # noqa: F401
+from tests.tools import require_tool
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 PIN, SO_PIN, LABEL, KEY = "246810", "13579111", "bien-ban", "chu-toa"
 
-pytestmark = pytest.mark.skipif(not (os.path.exists(MODULE) and shutil.which("softhsm2-util")),
-                                reason="SoftHSM2 is not installed (Debian package softhsm2)")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _softhsm():
+    """Every test here needs SoftHSM2: skipped without it, failed under CI=true (tests/tools.py)."""
+    require_tool("softhsm2-util", install="softhsm2")
+    require_tool("SoftHSM2", present=os.path.exists(MODULE), why=f"no {MODULE}", install="softhsm2")
 
 
 @pytest.fixture(scope="module")

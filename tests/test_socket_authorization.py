@@ -24,7 +24,14 @@ from sqlalchemy import func, select
 from meetings.bodies.models import Meeting
 from meetings.models import Base
 from tests.annotation_helpers import note, pdf_with_lines
-from tests.socket_helpers import LiveWorld, SocketClient, db_session, make_world, start_socket_server
+from tests.socket_helpers import (
+    LiveWorld,
+    SocketClient,
+    assert_not_received,
+    db_session,
+    make_world,
+    start_socket_server,
+)
 
 DENIED = ("forbidden", "not_found")
 
@@ -227,7 +234,7 @@ def test_outsider_gets_nothing_from_other_meetings(ctx: Ctx):
     _ok(chair.call("meeting.join", {"meeting_id": ctx.mid}), "join")
     _ok(chair.call("item.open", {"meeting_id": ctx.mid, "agenda_item_id": ctx.world.item_ids[0]}), "item.open")
     chair.next_event("event")  # the broadcast went out
-    assert not [e for e, _ in outsider.drain() if e == "event"], "an outsider received a meeting event"
+    assert_not_received(outsider, lambda name, _data: name == "event", what="a meeting event to an outsider")
 
 
 @pytest.mark.parametrize("auth", [None, {"token": "not-a-token"}, {"token": ""}, "token", {"token": 5}])

@@ -16,6 +16,7 @@ import pytest
 from tests.browser.seed import seed
 from tests.factories import PASSWORD
 from tests.live_server import start_server
+from tests.tools import require_tool
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -57,8 +58,7 @@ def browser():
     from playwright.sync_api import expect
 
     expect.set_options(timeout=WAIT_MS)
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no /usr/bin/chromium")
+    require_tool("chromium", present=Path(CHROMIUM).exists(), why=f"no {CHROMIUM}", install="chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import threading
@@ -26,6 +25,7 @@ import socketio
 
 from tests.live_server import ServerHandle, free_port
 from tests.socket_helpers import WAIT_SECONDS, LiveWorld, wait_until
+from tests.tools import require_tool
 
 
 def kill_server(handle: ServerHandle) -> None:
@@ -147,9 +147,7 @@ class RedisProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        binary = require_tool("redis-server", install="redis-server")
         log = open(self.workdir / f"redis-{self.port}.log", "ab")
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from meetings.documents.models import Document
 from tests.pdfs import noise_pdf, simple_pdf
 from tests.socket_helpers import WAIT_SECONDS, db_session, make_world, start_socket_server
+from tests.tools import require_tool
 
 
 def _mount(*args: str) -> subprocess.CompletedProcess:
@@ -32,8 +33,8 @@ def small_disk(tmp_path) -> Iterator[Path]:
     path = tmp_path / "storage"
     path.mkdir()
     done = _mount("-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(path))
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): {done.stderr.strip()}")
+    require_tool("mount", present=done.returncode == 0,
+                 why=f"cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): {done.stderr.strip()}")
     yield path
     subprocess.run(["umount", "-l", str(path)], check=False)
 
