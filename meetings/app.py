@@ -75,6 +75,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _connect_signal_receivers() -> None:
     """Import the modules that connect receivers to domain signals (meetings/platform/signals.py)."""
     from meetings.annotations import receivers  # noqa: F401  (document replaced / opened)
+    from meetings.bodies import directory  # noqa: F401  (registers the user directory's scope with accounts)
 
 
 def _instance_secret(instance_path: str) -> str:
@@ -102,8 +103,11 @@ def _init_socketio(app: Flask) -> None:
     from meetings.accounts import events as _account_events  # noqa: F401
     from meetings.annotations import events as _annotation_events  # noqa: F401
     from meetings.live import events as _live_events  # noqa: F401
+    from meetings.platform.realtime.transport import server_options
     from meetings.voting import events as _voting_events  # noqa: F401
-    socketio.init_app(app, async_mode="gevent", cors_allowed_origins=[], **kwargs)
+
+    # Origin allow-list, frame and payload limits, quiet logs for malformed packets.
+    socketio.init_app(app, async_mode="gevent", **server_options(app.config), **kwargs)
 
 
 def _register_health(app: Flask) -> None:

@@ -1,5 +1,7 @@
 """Imports every domain's models so the metadata is complete (for Alembic and tests)."""
+from meetings.accounts.factor_models import RecoveryCode, SecondFactor  # noqa: F401
 from meetings.accounts.models import ApiToken, User  # noqa: F401
+from meetings.accounts.session_models import LoginThrottle, SocketConnection, UserSession  # noqa: F401
 from meetings.annotations import models as _annotations  # noqa: F401,E402
 from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant  # noqa: F401
 from meetings.core.db import Base  # noqa: F401

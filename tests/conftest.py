@@ -20,6 +20,9 @@ from meetings.models import Base
 from tests import factories
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# The suite's users log in with a password alone (servers started by tests inherit this);
+# tests/test_second_factor.py turns the second factor on per app.
+os.environ.setdefault("MFA_REQUIRED_ROLES", "")
 
 
 def _backend() -> str:

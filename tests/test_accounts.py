@@ -51,7 +51,7 @@ def test_unknown_route_and_method_are_json(client, world):
 
 
 def test_only_admin_creates_users(as_user):
-    body = {"username": "newbie", "password": "pass1234", "full_name": "Nguyễn Văn Mới"}
+    body = {"username": "newbie", "password": "hoa-sen-mua-ha-7", "full_name": "Nguyễn Văn Mới"}
     assert as_user("secretary").post("/api/v1/users", json=body).status_code == 403
     r = as_user("admin").post("/api/v1/users", json=body)
     assert r.status_code == 201 and r.json["full_name"] == "Nguyễn Văn Mới"
@@ -75,7 +75,7 @@ def test_cookie_session_api_writes_need_csrf(app, world):
     page = c.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
     c.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token})
-    body = {"username": "x1", "password": "pass1234", "full_name": "X"}
+    body = {"username": "x1", "password": "hoa-sen-mua-ha-7", "full_name": "X"}
     assert c.post("/api/v1/users", json=body).status_code == 400
     assert c.post("/api/v1/users", json=body, headers={"X-CSRFToken": token}).status_code == 201
 

@@ -35,7 +35,10 @@ COMMIT_POINTS = {
     "meetings/minutes/cli.py": "each CLI command is its own unit of work",
     "meetings/annotations/receipts.py": "queued read receipts are written by a unit of work of their own",
     "meetings/voting/expiry.py": "closing a poll whose time ran out is its own unit of work; readers stay read-only",
+    "meetings/voting/cleanup.py": "a secret poll's withheld result is released in a unit of work of its own",
     "meetings/archive/service.py": "a bundle download is audited in its own unit of work once the package is built",
+    "meetings/accounts/sessions.py": "a credential's last-seen time and a socket's record: units of work of their own",
+    "meetings/accounts/lockout.py": "a failed login (a 401, rolled back) is counted in a unit of work of its own",
 }
 
 

@@ -189,6 +189,31 @@ def _minutes(world: World, status: str) -> int:
     return _once(world, f"minutes-{status}", make)
 
 
+def _device(world: World, name: str) -> str:
+    """A browser session of ``name``: its device id (only its owner may sign it out)."""
+    def make() -> str:
+        from meetings.accounts import sessions
+
+        _, row = sessions.start(db.session, _user(world, name), user_agent="Tablet", ip="127.0.0.1")
+        db.session.commit()
+        return sessions.key_of(row)
+    return _once(world, f"device-{name}", make)
+
+
+def _factor(world: World, name: str) -> int:
+    """A confirmed authenticator app of ``name`` (tests/test_second_factor.py tests the real set-up)."""
+    def make() -> int:
+        from meetings.accounts.factor_models import SecondFactor
+        from meetings.core.db import utcnow
+
+        row = SecondFactor(user_id=world.users[name].id, kind="totp", totp_secret="JBSWY3DPEHPK3PXPJBSWY3DP",
+                           confirmed_at=utcnow())
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+    return _once(world, f"factor-{name}", make)
+
+
 PDF = "{pdf}"  # a body value: sent as a multipart upload of a small PDF
 
 # name → how to get its value from a fresh world (append yours here).
@@ -204,6 +229,7 @@ PLACEHOLDERS: dict[str, Callable[[World], Any]] = {
     "delegate_id": lambda w: w.users["delegate"].id,
     "delegate2_id": lambda w: w.users["delegate2"].id,
     "draft_meeting_id": lambda w: _draft(w).id,
+    "closed_meeting_id": lambda w: _meeting(w, "closed").id,
     "draft_item_id": lambda w: _draft(w).items[0].id,
     "document_id": lambda w: _document(w),
     "unpublished_document_id": lambda w: _document(w, published=False),
@@ -218,6 +244,8 @@ PLACEHOLDERS: dict[str, Callable[[World], Any]] = {
     "draft_minutes_id": lambda w: _minutes(w, "draft"),
     "finalized_minutes_id": lambda w: _minutes(w, "finalized"),
     "pdf": lambda w: pdf_with_lines([["Tài liệu bổ sung"]]),
+    "delegate_device": lambda w: _device(w, "delegate"),
+    "delegate_factor_id": lambda w: _factor(w, "delegate"),
 }
 
 _PAGE_ALL = expect(200, anonymous=302)
@@ -227,11 +255,29 @@ MATRIX: list[Row] = [
     Row("POST", "/auth/token", {"username": "delegate", "password": PASSWORD}, expect(201, anonymous=201)),
     Row("DELETE", "/auth/token", None, expect(204)),
     Row("GET", "/users/me", None, expect(200)),
+    # Second factor (tests/test_second_factor.py): a made-up login step is refused to everyone.
+    Row("POST", "/auth/token/second-factor", {"challenge": "forged", "code": "123456"}, expect(401)),
+    Row("GET", "/auth/token/second-factor/webauthn", None, expect(422, anonymous=422)),  # no challenge given
+    Row("GET", "/users/me/factors", None, expect(200)),
+    Row("POST", "/users/me/factors/totp", {}, expect(201)),
+    Row("POST", "/users/me/factors/totp/confirm", {"code": "123456"}, expect(404)),  # none pending
+    Row("GET", "/users/me/factors/webauthn/options", None, expect(200)),
+    Row("POST", "/users/me/factors/webauthn", {"state": "forged", "credential": {}}, expect(422)),
+    Row("POST", "/users/me/factors/recovery-codes", {"password": PASSWORD}, expect(422)),  # no factor yet
+    Row("DELETE", "/users/me/factors/{delegate_factor_id}", {"password": PASSWORD}, expect(404, delegate=204)),
     Row("GET", "/users", None, expect(200)),
-    Row("POST", "/users", {"username": "moi", "password": "pass1234", "full_name": "Người mới"},
+    Row("POST", "/users", {"username": "moi", "password": "hoa-sen-mua-ha-7", "full_name": "Người mới"},
         expect(403, admin=201)),
-    Row("GET", "/users/{user_id}", None, expect(200)),
-    Row("PATCH", "/users/{user_id}", {"full_name": "Trần Thị Đổi Tên"}, expect(403, delegate=200, admin=200)),
+    # The directory: who shares no meeting with the delegate does not learn the account exists.
+    Row("GET", "/users/{user_id}", None, expect(200, outsider=404, archivist=404)),
+    Row("PATCH", "/users/{user_id}", {"full_name": "Trần Thị Đổi Tên"},
+        expect(403, delegate=200, admin=200, outsider=404, archivist=404)),
+    # Sessions (tests/test_sessions.py): one's own password, devices; signing out an account.
+    Row("POST", "/users/me/password", {"current": PASSWORD, "new": "mua-thu-la-vang-9"}, expect(204)),
+    Row("GET", "/users/me/devices", None, expect(200)),
+    Row("DELETE", "/users/me/devices/{delegate_device}", None, expect(404, delegate=204)),
+    Row("POST", "/users/{user_id}/sessions/revoke", None,
+        expect(403, delegate=200, admin=200, outsider=404, archivist=404)),
     # ---------------------------------------------------------------- bodies
     Row("GET", "/bodies", None, expect(200)),
     Row("POST", "/bodies", {"name": "Ban Pháp chế"}, expect(403, admin=201)),
@@ -281,6 +327,10 @@ MATRIX: list[Row] = [
     Row("POST", "/documents/{document_id}/versions", {"file": PDF}, only(201, PREPARE)),
     Row("GET", "/documents/{document_id}/file", None, only(200, SEE)),
     Row("GET", "/documents/{unpublished_document_id}/file", None, only(200, RUN, seen_by=RUN), "unpublished"),
+    # The upload before the disarm: only those preparing the meeting (policy.require_original).
+    Row("GET", "/documents/{document_id}/original", None, only(200, PREPARE)),
+    Row("GET", "/documents/{unpublished_document_id}/original", None, only(200, PREPARE, seen_by=RUN),
+        "unpublished"),
     # ---------------------------------------------------------------- live room
     Row("GET", "/meetings/{meeting_id}/live", None, only(200, SEE)),
     Row("GET", "/meetings/{draft_meeting_id}/live", None, only(200, SEE_DRAFT, seen_by=SEE_DRAFT), "draft"),
@@ -343,7 +393,11 @@ MATRIX: list[Row] = [
     Row("GET", "/ca/chain", None, expect(404)),  # every logged-in caller; this world has no CA (no_ca)
     # ---------------------------------------------------------------- archive
     Row("GET", "/archive", None, expect(200)),
-    Row("GET", "/meetings/{meeting_id}/bundle", None, only(200, ("secretary", "archivist", "admin"))),
+    # A package is of a closed meeting only (409 before), and 404 for whoever may not see the meeting.
+    Row("GET", "/meetings/{meeting_id}/bundle", None, only(409, ("secretary", "archivist", "admin"))),
+    Row("GET", "/meetings/{draft_meeting_id}/bundle", None, only(409, PREPARE, seen_by=SEE_DRAFT), "draft"),
+    Row("GET", "/meetings/{closed_meeting_id}/bundle", None, only(200, ("secretary", "archivist", "admin")),
+        "closed"),
     # ---------------------------------------------------------------- pages
     Row("GET", "/", None, _PAGE_ALL, page=True),
     Row("GET", "/meetings/new", None, _PAGE_ALL, page=True),
@@ -352,6 +406,12 @@ MATRIX: list[Row] = [
     # A form post without the CSRF token is refused before anything else.
     Row("POST", "/verify", {"file": PDF}, expect(400, anonymous=400), page=True),
     Row("POST", "/logout", None, expect(400, anonymous=400), page=True),  # CSRF: no forced logout
+    # The second login step: nothing pending without a password first; its forms need the CSRF token.
+    Row("GET", "/login/second-factor", None, expect(302, anonymous=302), page=True),
+    Row("POST", "/login/second-factor", None, expect(400, anonymous=400), page=True),
+    Row("POST", "/login/second-factor/enrol", None, expect(400, anonymous=400), page=True),
+    Row("GET", "/login/second-factor/webauthn", None, expect(401, anonymous=401), page=True),
+    Row("POST", "/login/second-factor/webauthn", None, expect(400, anonymous=400), page=True),
     Row("GET", "/sw.js", None, expect(200, anonymous=200), page=True),
     Row("GET", "/meetings/{meeting_id}", None, page(200, SEE), page=True),
     Row("GET", "/meetings/{draft_meeting_id}", None, page(200, SEE_DRAFT, seen_by=SEE_DRAFT), "draft", page=True),

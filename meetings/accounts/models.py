@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from meetings.core.db import Base, UtcDateTime, utcnow
 
 GLOBAL_ROLES = ("admin", "archivist")
+# Clearance levels, lowest first: the meeting confidentiality levels of bodies.models.CONFIDENTIALITY
+# (accounts sits below bodies, so it keeps its own copy; tests/test_export_visibility.py checks they agree).
+CLEARANCES = ("normal", "internal", "confidential", "secret", "top_secret")
+DEFAULT_CLEARANCE = "internal"
 
 
 class User(UserMixin, Base):
@@ -24,6 +28,9 @@ class User(UserMixin, Base):
     global_role: Mapped[str | None] = mapped_column(String(20))
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The highest meeting confidentiality an archivist may read (meetings.accounts.policy.is_cleared);
+    # admins see everything and participants see their own meetings whatever it says.
+    clearance: Mapped[str] = mapped_column(String(20), default=DEFAULT_CLEARANCE, server_default=DEFAULT_CLEARANCE)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -53,5 +60,10 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The device list (meetings.accounts.sessions): when and from where the token was last used;
+    # an unused token is idle from its creation.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship(back_populates="tokens")

@@ -6,7 +6,8 @@ from urllib.parse import urlparse
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
-from meetings.accounts import service
+from meetings.accounts import factor_pages, service
+from meetings.accounts.lockout import AccountLocked
 from meetings.core.extensions import db, limiter
 
 bp = Blueprint("accounts_pages", __name__)
@@ -25,11 +26,21 @@ def login():
     if request.method == "POST":
         user = service.log_in(db.session, request.form.get("username", ""), request.form.get("password", ""))
         if user is not None:
+            held = factor_pages.hold(user, _safe_next(request.args.get("next")))  # a second factor due
+            if held is not None:
+                return held
             login_user(user)  # the audit entry is committed with the redirect (platform/http/commit.py)
             return redirect(_safe_next(request.args.get("next")))
         flash("Wrong username or password.", "error")
         return render_template("accounts/login.html"), 401
     return render_template("accounts/login.html")
+
+
+@bp.errorhandler(AccountLocked)
+def _locked(err: AccountLocked):
+    # Too many wrong passwords for this account: the form again, saying when to retry.
+    flash(f"Too many failed attempts for this account; try again in {err.retry_after} seconds.", "error")
+    return render_template("accounts/login.html"), 429, {"Retry-After": str(err.retry_after)}
 
 
 @bp.route("/logout", methods=["POST"])

@@ -4,8 +4,18 @@ from __future__ import annotations
 from flask import current_app
 from flask_smorest import Blueprint
 
-from meetings.accounts import service
-from meetings.accounts.schemas import TokenRequest, TokenResponse, UserCreate, UserOut, UserUpdate
+from meetings.accounts import devices, second_factor, service
+from meetings.accounts.auth import current_credential
+from meetings.accounts.schemas import (
+    DeviceOut,
+    PasswordChange,
+    SignedOut,
+    TokenRequest,
+    TokenResponse,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
 from meetings.core.errors import Unauthorized
 from meetings.core.extensions import db, limiter
 from meetings.platform.http.caller import bearer_token, require_user
@@ -30,6 +40,8 @@ def issue_token(body):
         db.session, body["username"], body["password"],
         ttl_hours=current_app.config["TOKEN_TTL_HOURS"], label=body.get("label"),
     )
+    # A second factor due: 401 with a challenge (POST /auth/token/second-factor); the token rolls back.
+    second_factor.hold_token(db.session, row.user)
     return {"token": clear, "expires_at": row.expires_at, "user_id": row.user_id}
 
 
@@ -54,9 +66,10 @@ def me():
 @blp.route("/users")
 @blp.response(200, UserOut(many=True))
 def list_users():
-    """All users (admin and secretariat staff choose participants from this list)."""
-    require_user()
-    return service.all_users(db.session)
+    """The user directory. Administrators: every account, full records. Everyone else: only
+    ``id`` and ``full_name`` of themselves and of the people in the meetings they take part in or
+    manage (a body's secretariat: its members and its meetings' participants)."""
+    return service.directory(db.session, require_user())
 
 
 @blp.route("/users", methods=["POST"])
@@ -72,9 +85,8 @@ def create_user(body):
 @blp.response(200, UserOut)
 @error_responses(blp, 404)
 def get_user(user_id: int):
-    """One user."""
-    require_user()
-    return service.get_user(db.session, user_id)
+    """One user, shaped as in the directory; 404 for an account the caller may not see."""
+    return service.read_user(db.session, user_id, require_user())
 
 
 @blp.route("/users/<int:user_id>", methods=["PATCH"])
@@ -82,7 +94,50 @@ def get_user(user_id: int):
 @blp.response(200, UserOut)
 @error_responses(blp, 403, 404)
 def update_user(body, user_id: int):
-    """Change a user: admins change anyone; users change their own name, email,
-    language and password."""
+    """Change a user: admins change anyone; users change their own name, email and language.
+    ``password`` is an administrator's reset of another account; a reset or ``active: false``
+    ends every session and token of the account and disconnects its sockets."""
     caller = require_user()
-    return service.update_user(db.session, service.get_user(db.session, user_id), caller, **body)
+    return service.update_user(db.session, service.get_user(db.session, user_id), caller,
+                               current=current_credential(), **body)
+
+
+@blp.route("/users/me/password", methods=["POST"])
+@limiter.limit(_login_limit)
+@blp.arguments(PasswordChange)
+@blp.response(204)
+@error_responses(blp, 403)
+@blp.alt_response(429, schema=None, description="Too many attempts")
+def change_password(body):
+    """Change one's own password: the current one is needed, the new one must pass the password
+    policy (``weak_password``); every other session and token of the account ends."""
+    devices.change_password(db.session, require_user(), current_password=body["current"],
+                            new_password=body["new"], current=current_credential())
+
+
+@blp.route("/users/me/devices")
+@blp.response(200, DeviceOut(many=True))
+def list_devices():
+    """The caller's live browser sessions and tokens: where and when each was last seen."""
+    return devices.list_devices(db.session, require_user(), current=current_credential())
+
+
+@blp.route("/users/me/devices/<string:device_id>", methods=["DELETE"])
+@blp.response(204)
+@error_responses(blp, 404)
+def sign_out_device(device_id: str):
+    """Sign out one of one's devices (a lost tablet): its session or token ends, its sockets are
+    told ``session.revoked`` and disconnected, and its browser wipes its offline data at next contact."""
+    devices.sign_out_device(db.session, require_user(), device_id)
+
+
+@blp.route("/users/<int:user_id>/sessions/revoke", methods=["POST"])
+@blp.response(200, SignedOut)
+@error_responses(blp, 403, 404)
+def sign_out_everywhere(user_id: int):
+    """Sign an account out everywhere: every session and token ends and its sockets are disconnected,
+    on every server process. Administrators for anyone; a user for their own other devices."""
+    caller = require_user()
+    ended = devices.sign_out_everywhere(db.session, service.get_user(db.session, user_id), caller,
+                                        current=current_credential())
+    return {"ended": ended}

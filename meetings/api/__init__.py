@@ -132,6 +132,7 @@ def init_api(app: Flask) -> None:
     )
     api.spec.options["security"] = [{"bearerAuth": []}, {"sessionCookie": []}]
 
+    from meetings.accounts.factor_views import blp as factors_blp
     from meetings.accounts.views import blp as accounts_blp
     from meetings.annotations.views import blp as annotations_blp
     from meetings.archive.views import blp as archive_blp
@@ -142,7 +143,7 @@ def init_api(app: Flask) -> None:
     from meetings.minutes.views import blp as minutes_blp
     from meetings.voting.views import blp as voting_blp
 
-    domains = (accounts_blp, agenda_blp, documents_blp, live_blp, voting_blp,
+    domains = (accounts_blp, factors_blp, agenda_blp, documents_blp, live_blp, voting_blp,
                annotations_blp, minutes_blp, archive_blp)
     for blp in domains:
         api.register_blueprint(blp, url_prefix=API_PREFIX)

@@ -11,9 +11,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from meetings.accounts import factor_roles
 from meetings.accounts.models import User
 from meetings.core.db import Base, UtcDateTime, utcnow
 from meetings.platform.realtime import eventlog
@@ -177,3 +179,6 @@ class AgendaItem(Base):
 
 # Each meeting's event counter is its own row (docs/realtime.md, "seq").
 eventlog.count_on(Meeting.__table__.c.id, Meeting.__table__.c.last_seq, Meeting.__table__.c.status)
+# MFA_REQUIRED_ROLES "secretariat": the secretariat of any body (meetings/accounts/factor_roles.py).
+factor_roles.role_requires("secretariat", lambda session, user: session.execute(select(BodyMember.id).where(
+    BodyMember.user_id == user.id, BodyMember.is_secretariat.is_(True)).limit(1)).first() is not None)

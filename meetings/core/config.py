@@ -45,15 +45,37 @@ def load_settings(overrides: dict | None = None) -> dict:
         "PDF_CHECK_MEMORY_MB": _int("PDF_CHECK_MEMORY_MB", 1024),
         "PDF_CHECK_DECODED_MB": _int("PDF_CHECK_DECODED_MB", 4096),
         "TOKEN_TTL_HOURS": _int("TOKEN_TTL_HOURS", 24 * 7),
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Per address: high enough for a hall of 200 tablets behind one NAT address; guessing one
+        # account's password is stopped by the per-account lockout (meetings/accounts/lockout.py).
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "300 per minute"),
+        "LOGIN_LOCKOUT_THRESHOLD": _int("LOGIN_LOCKOUT_THRESHOLD", 5),
+        "LOGIN_LOCKOUT_SECONDS": _int("LOGIN_LOCKOUT_SECONDS", 30),
+        "LOGIN_LOCKOUT_MAX_SECONDS": _int("LOGIN_LOCKOUT_MAX_SECONDS", 900),
+        # Server-side sessions and tokens (meetings/accounts/sessions.py): idle and absolute timeouts.
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 480),
+        "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 168),
+        "PASSWORD_MIN_LENGTH": _int("PASSWORD_MIN_LENGTH", 10),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         # The Redis pub/sub channel: installations (or test runs) sharing one Redis keep apart.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL") or "flask-socketio",
         "EVENT_CATCHUP_LIMIT": _int("EVENT_CATCHUP_LIMIT", 500),
-        # Per-socket flood limit (meetings/live/ratelimit.py): events a second sustained, and burst.
+        # Per-socket flood limit (meetings/platform/realtime/ratelimit.py): events a second sustained, and burst.
         "SOCKET_EVENT_RATE": float(os.environ.get("SOCKET_EVENT_RATE") or 20),
         "SOCKET_EVENT_BURST": _int("SOCKET_EVENT_BURST", 100),
+        # The same per user, across all of the user's sockets (meetings/platform/realtime/ratelimit.py).
+        "SOCKET_USER_EVENT_RATE": float(os.environ.get("SOCKET_USER_EVENT_RATE") or 40),
+        "SOCKET_USER_EVENT_BURST": _int("SOCKET_USER_EVENT_BURST", 200),
+        # The socket transport (meetings/platform/realtime/transport.py): origins allowed to open a
+        # socket (comma-separated; empty: the server's own), the largest event payload the app
+        # answers, the largest frame Engine.IO reads (above the payload, so too_large can be
+        # answered), how deep a payload may nest, and one log line per this many seconds about
+        # malformed packets.
+        "SOCKET_ALLOWED_ORIGINS": os.environ.get("SOCKET_ALLOWED_ORIGINS", ""),
+        "SOCKET_MAX_PAYLOAD_BYTES": _int("SOCKET_MAX_PAYLOAD_BYTES", 64 * 1024),
+        "SOCKET_MAX_FRAME_BYTES": _int("SOCKET_MAX_FRAME_BYTES", 2 * 1024 * 1024),
+        "SOCKET_MAX_DEPTH": _int("SOCKET_MAX_DEPTH", 20),
+        "SOCKET_MALFORMED_LOG_SECONDS": _int("SOCKET_MALFORMED_LOG_SECONDS", 60),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         # How many reverse proxies (nginx) stand in front; their X-Forwarded-* headers are trusted.
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
@@ -68,7 +90,18 @@ def load_settings(overrides: dict | None = None) -> dict:
         "MINUTES_JOB_SECONDS": _int("MINUTES_JOB_SECONDS", 120),
         "MINUTES_FONT_CACHE": os.environ.get("MINUTES_FONT_CACHE") or None,
         "MINUTES_TRUST_ROOTS": os.environ.get("MINUTES_TRUST_ROOTS") or None,
+        # Confidential documents in an archival bundle: "watermark" (stamped for the exporter) or "omit".
+        "BUNDLE_CONFIDENTIAL": os.environ.get("BUNDLE_CONFIDENTIAL") or "watermark",
         "DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "vi"),
+        # Second factor (meetings/accounts/second_factor.py): the roles that must have one (admin,
+        # secretariat, signer; empty: none), failed codes allowed per account, the login step's lifetime.
+        "MFA_REQUIRED_ROLES": os.environ.get("MFA_REQUIRED_ROLES", "admin,secretariat,signer"),
+        "MFA_ATTEMPT_LIMIT": os.environ.get("MFA_ATTEMPT_LIMIT", "5 per 5 minutes"),
+        "MFA_CHALLENGE_SECONDS": _int("MFA_CHALLENGE_SECONDS", 300),
+        "MFA_ISSUER": os.environ.get("MFA_ISSUER", "Meetings"),
+        # WebAuthn relying party: its id (a host name) and origin; default: the host the browser asked.
+        "WEBAUTHN_RP_ID": os.environ.get("WEBAUTHN_RP_ID") or None,
+        "WEBAUTHN_ORIGIN": os.environ.get("WEBAUTHN_ORIGIN") or None,
     }
     if overrides:
         settings.update(overrides)

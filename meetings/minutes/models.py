@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from meetings.accounts import factor_roles
 from meetings.core.db import Base, UtcDateTime, utcnow
 
 # draft → finalized → secretary_signed → signed → published
@@ -119,3 +120,8 @@ class MinutesRegister(Base):
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id", ondelete="CASCADE"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# MFA_REQUIRED_ROLES "signer": whoever holds a signing key not revoked (meetings/accounts/factor_roles.py).
+factor_roles.role_requires("signer", lambda session, user: session.execute(select(SignerKey.id).where(
+    SignerKey.user_id == user.id, SignerKey.revoked_at.is_(None)).limit(1)).first() is not None)

@@ -53,6 +53,9 @@ def init_pages(app: Flask) -> None:
     from meetings.web.meeting_pages import bp as meeting_pages
 
     app.register_blueprint(accounts_pages)
+    from meetings.accounts.factor_pages import bp as factor_pages  # /login/second-factor
+
+    app.register_blueprint(factor_pages)
     app.register_blueprint(meeting_pages)
     from meetings.web.pages import bp as web_pages  # the tablet app: room, console, screen, archive
 

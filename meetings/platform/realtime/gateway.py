@@ -16,48 +16,91 @@ from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
-from flask import request, session
+from flask import current_app, request, session
 from flask_socketio import join_room
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from meetings.core.errors import DomainError, Unauthorized
 from meetings.core.extensions import db, socketio
-from meetings.platform.realtime import ratelimit
+from meetings.platform.realtime import ratelimit, transport
 from meetings.platform.realtime.rooms import user_room
 
 log = logging.getLogger(__name__)
 
-MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_PAYLOAD_BYTES = transport.DEFAULT_MAX_PAYLOAD_BYTES  # SOCKET_MAX_PAYLOAD_BYTES
 _SESSION_KEY = "socket_user_id"
+_CREDENTIAL_KEY = "socket_credential"
+# The notice a socket gets just before the server disconnects it because its login ended.
+REVOKED_EVENT = "session.revoked"
+_ENDING = "sockets_to_end"
 
 
-UserLoader = Callable[[int], Any]
+# (user id, credential the socket connected with) -> the active user, or None when
+# the account or that credential (browser session, token) is no longer good.
+UserLoader = Callable[[int, Any], Any]
 _user_loader: UserLoader | None = None
 
 
 def load_users_with(loader: UserLoader) -> None:
-    """Register how a user id becomes an active user (the accounts domain does,
-    at start-up); the gateway itself knows no user model."""
+    """Register how a user id and credential become an active user (the accounts
+    domain does, at start-up); the gateway itself knows no user model."""
     global _user_loader
     _user_loader = loader
 
 
-def bind_user(user: Any) -> None:
-    """Remember which user this socket authenticated as, and join their own room.
+def bind_user(user: Any, credential: Any = None) -> None:
+    """Remember which user (and credential) this socket authenticated as, and join their own room.
 
     Called once by the connect handler (the accounts domain); every event then
-    re-reads the user, so a deactivated account stops acting at once.
+    re-reads the user and re-checks the credential, so a deactivated account or an
+    ended session or token stops acting at once.
     """
     session[_SESSION_KEY] = user.id
+    session[_CREDENTIAL_KEY] = credential
     join_room(user_room(user.id))
 
 
 def socket_user() -> Any:
     """The user this socket authenticated as at connect time (re-read each event)."""
     user_id = session.get(_SESSION_KEY)
-    user = _user_loader(user_id) if user_id and _user_loader is not None else None
+    loader = _user_loader
+    user = loader(user_id, session.get(_CREDENTIAL_KEY)) if user_id and loader is not None else None
     if user is None:
         raise Unauthorized("This connection is not authenticated.")
     return user
+
+
+def end_sockets(db_session: Session, sids: list[str], notice: dict[str, Any]) -> None:
+    """Once ``db_session`` commits, send each socket ``session.revoked`` (``notice``) and
+    disconnect it, on whichever process holds it: with a message queue, python-socketio
+    forwards both to the other processes. Dropped if the transaction rolls back."""
+    if sids:
+        db_session.info.setdefault(_ENDING, []).append((list(sids), notice))
+
+
+@event.listens_for(Session, "after_commit")
+def _end_after_commit(db_session: Session) -> None:
+    pending = db_session.info.pop(_ENDING, None)
+    if pending and socketio.server is not None:
+        # Its own greenlet: a local disconnect runs the disconnect handler at once, which
+        # must not share (and close) the committing request's database session.
+        socketio.start_background_task(_disconnect, pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(db_session: Session) -> None:
+    db_session.info.pop(_ENDING, None)
+
+
+def _disconnect(pending: list[tuple[list[str], dict[str, Any]]]) -> None:
+    for sids, notice in pending:
+        for sid in sids:
+            try:
+                socketio.emit(REVOKED_EVENT, notice, to=sid)
+                socketio.server.disconnect(sid, namespace="/")
+            except Exception:  # one socket must not keep the others connected
+                log.exception("could not disconnect socket %s", sid)
 
 
 def error_ack(err: DomainError) -> dict[str, Any]:
@@ -73,10 +116,14 @@ def socket_event(name: str, schema: type[ma.Schema] | None = None) -> Callable:
     def decorate(handler: Callable[[Any, dict], dict | None]) -> Callable:
         @functools.wraps(handler)
         def wrapper(payload: Any = None, *extra: Any) -> dict[str, Any]:
-            if not ratelimit.allow(request.sid):  # before any database work (meetings/live/ratelimit.py)
-                return ratelimit.rate_limited_ack()
+            # Per socket and per user, before any database work (meetings/platform/realtime/ratelimit.py).
+            refused = ratelimit.refusal(request.sid, session.get(_SESSION_KEY))
+            if refused is not None:
+                return refused
             try:
                 user = socket_user()
+                if isinstance(payload, transport.Refused):  # too large or unparsable: never decoded
+                    return payload.ack()
                 data = _validate(payload, schema)
                 result = handler(user, data) or {}
                 db.session.commit()
@@ -103,7 +150,12 @@ def _validate(payload: Any, schema: type[ma.Schema] | None) -> dict[str, Any]:
         payload = {}
     if not isinstance(payload, dict):
         raise DomainError("The payload must be a JSON object.", code="invalid")
-    if len(json.dumps(payload, default=str)) > MAX_PAYLOAD_BYTES:
+    config = current_app.config
+    # Depth before size: json.dumps of a deep payload recurses, and marshmallow would too.
+    if transport.too_deep(payload, int(config.get("SOCKET_MAX_DEPTH") or transport.DEFAULT_MAX_DEPTH)):
+        raise DomainError("The payload is nested too deeply.", code="invalid")
+    limit = int(config.get("SOCKET_MAX_PAYLOAD_BYTES") or MAX_PAYLOAD_BYTES)
+    if len(json.dumps(payload, default=str)) > limit:
         raise DomainError("The payload is too large.", code="too_large")
     if schema is None:
         return payload

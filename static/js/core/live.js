@@ -7,7 +7,7 @@
 // order, exactly once), "<type>" (the same envelope by its type, e.g. "presenter.page"),
 // and "notice" for private notices sent to this user's room.
 import { io } from "/vendor/socket.io-client/dist/socket.io.esm.min.js";
-import { Outbox } from "./offline.js";
+import { Outbox, clearOfflineData } from "./offline.js";
 import { PROTOCOL } from "./protocol.js";
 
 const ACK_TIMEOUT_MS = 8000;
@@ -29,7 +29,10 @@ export class LiveClient extends EventTarget {
     });
     this.socket.on("connect", () => this.join());
     this.socket.on("disconnect", () => this.setState("offline"));
-    this.socket.on("connect_error", () => this.setState("offline"));
+    this.socket.on("connect_error", (err) => (err?.message === "session_ended" ? this.signedOut() : this.setState("offline")));
+    // This device was signed out (logout elsewhere, a lost tablet signed out, a password change):
+    // the server disconnects it; wipe what the offline mode kept and go to the login form.
+    this.socket.on("session.revoked", () => this.signedOut());
     this.socket.on("event", (env) => this.receive(env));
     this.socket.onAny((name, data) => {
       if (name !== "event") this.dispatch("notice", { name, data });
@@ -38,6 +41,16 @@ export class LiveClient extends EventTarget {
     // A cut network does not always close an open WebSocket at once (the browser waits for it to time
     // out); drop it so changes go to the outbox instead of into a dead connection.
     window.addEventListener("offline", () => this.socket.disconnect());
+  }
+
+  async signedOut() {
+    this.socket.io.opts.reconnection = false;
+    this.socket.disconnect();
+    try {
+      await clearOfflineData();
+    } finally {
+      window.location.assign("/login");
+    }
   }
 
   setState(state) {
