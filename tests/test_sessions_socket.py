@@ -219,3 +219,38 @@ def test_socket_events_keep_the_credential_alive(two_servers, database_url):
         assert seen > earlier + timedelta(minutes=4)
     finally:
         delegate.disconnect()
+
+
+def test_a_storm_of_connects_does_not_drain_the_database_pool(two_servers, database_url):
+    """Each connect reads the token, then records the socket with a connection of its own. Holding the
+    first while waiting for the second drained PostgreSQL's pool (10 + 20) when a hall connected at once:
+    connects failed after the pool's 30 s timeout (found by bench/vote_storm.py)."""
+    import threading
+
+    server, _ = two_servers
+    world = make_world(database_url, extra_delegates=60)
+    names = [f"member{i}" for i in range(60)]
+    connected: list[socketio.Client] = []
+    failed: list[str] = []
+    start = threading.Barrier(len(names))
+
+    def connect(name: str) -> None:
+        client = socketio.Client(reconnection=False)
+        start.wait()
+        try:
+            client.connect(server.url, auth={"token": world.tokens[name]}, transports=["websocket"],
+                           wait_timeout=20)
+            connected.append(client)
+        except socketio.exceptions.ConnectionError as err:
+            failed.append(f"{name}: {err}")
+
+    threads = [threading.Thread(target=connect, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert not failed and len(connected) == len(names), failed[:3]
+    finally:
+        for c in connected:
+            c.disconnect()

@@ -34,7 +34,11 @@ def authenticate_connection(auth: Any) -> User:
         # A cookie naming an ended session: the tablet app wipes its offline data on this code.
         raise _refused("session_ended" if session_ended() else "unauthorized", "Log in or send auth={token}.")
     bind_user(user, credential)
-    sessions.record_socket(db.engine, request.sid, user.id, credential)
+    user_id = user.id
+    # Hand this session's connection back before record_socket takes its own: a storm of connects, each
+    # holding one connection while waiting for a second, would drain the pool (PostgreSQL's 30) and stall.
+    db.session.rollback()
+    sessions.record_socket(db.engine, request.sid, user_id, credential)
     return user
 
 
