@@ -186,7 +186,7 @@ def _readme_names_each_file(bag: Path) -> None:
     assert "bagit --validate" in readme and "+00:00" in readme
 
 
-def test_the_bag_alone_says_what_it_holds_and_validates_the_minutes_offline(published, bag):
+def test_the_bag_alone_says_what_it_holds_and_validates_the_minutes_offline(published, bag, app):
     _readme_names_each_file(bag)
     chain = (bag / "trust" / "ca-chain.pem").read_bytes()
     assert chain == published["ca_pem"]
@@ -197,6 +197,14 @@ def test_the_bag_alone_says_what_it_holds_and_validates_the_minutes_offline(publ
     assert [s["role"] for s in report["signatures"]] == ["secretary", "chair"]
     # Without the bag's chain the same signatures are intact but not trusted: the chain is what anchors them.
     assert not verify_pdf(pdf, [_other_root()])["trusted"]
+    # Decades on, once the signers' certificates have expired, the bag alone still proves the signatures:
+    # the file carries its timestamps and revocation data (B-LT), the bag the chain.
+    from meetings.minutes.models import SignerKey
+
+    with app.app_context():
+        expired = max(k.not_after for k in db.session.execute(select(SignerKey)).scalars()) + timedelta(days=30)
+    later = verify_pdf(pdf, roots, validation_time=expired)
+    assert report["level"] == "B-LT" and later["valid_at"] is True, [s.get("at") for s in later["signatures"]]
     meta = json.loads((bag / "meeting.json").read_text("utf-8"))
     assert [r["sha256_fingerprint"] for r in meta["trust_roots"]] == [keys.fingerprint(roots[0])]
 
