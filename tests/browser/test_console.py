@@ -133,8 +133,10 @@ def test_minutes_draft_finalize_and_two_signatures(tablet, seeded, screenshots, 
     expect(secretary.locator("#m-status")).to_have_attribute("data-status", "none")
     secretary.click("#m-draft")
     expect(secretary.locator("#m-status")).to_have_attribute("data-status", "draft")
-    conclusion = secretary.locator("#conclusions textarea").first
+    conclusion = secretary.get_by_role("textbox", name="Nội dung 1", exact=True)
     conclusion.fill("Thống nhất thông qua dự thảo nghị quyết ngân sách.")
+    # A re-render while typing (as the draft's own minutes.status event causes) must not lose the typing.
+    secretary.evaluate("window.consoleApp.store.changed('snapshot')")
     conclusion.press("Tab")
     expect(secretary.locator(".toast").last).to_have_text("Đã lưu")
     # The draft PDF is rendered on request, watermarked DỰ THẢO, with the conclusion in it.

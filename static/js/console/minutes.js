@@ -57,20 +57,36 @@ export function initMinutes({ meetingId, store, live, me }) {
     if (!next) closeSignForm();
     const conclusions = minutes?.conclusions || {};
     const editable = !minutes || (prep && st === "draft");
-    fill($("#conclusions"), items.map((item) => {
+    const box = $("#conclusions");
+    const shown = new Map([...box.querySelectorAll("textarea")].map((ta) => [ta.dataset.itemId, ta]));
+    if (shown.size === items.length && items.every((item) => shown.has(String(item.id)))) {
+      // Update in place, keyed by item: a re-render (another device's change, a minutes.status event)
+      // must not replace a textarea being edited, or the typing is lost and its change event never fires.
+      items.forEach((item) => {
+        const ta = shown.get(String(item.id));
+        const text = conclusions[String(item.id)] ?? item.conclusion ?? "";
+        ta.disabled = !editable;
+        if (ta.value === ta.defaultValue && document.activeElement !== ta) ta.value = ta.defaultValue = text;
+        if (box.lastElementChild !== ta.parentElement) box.append(ta.parentElement); // the agenda's order
+      });
+      return;
+    }
+    fill(box, items.map((item) => {
       const id = `concl-${item.id}`;
       const text = conclusions[String(item.id)] ?? item.conclusion ?? "";
       return el("div", { class: "conclusion" },
         el("label", { for: id }, item.title),
         el("textarea", { id, rows: 2, dataset: { itemId: item.id }, disabled: !editable,
-          onchange: (e) => saveConclusion(item, e.target.value) }, text));
+          onchange: (e) => saveConclusion(item, e.target) }, text));
     }));
   }
 
-  async function saveConclusion(item, text) {
+  async function saveConclusion(item, textarea) {
+    const text = textarea.value;
     try {
       if (minutes) minutes = await api("PATCH", `/minutes/${minutes.id}`, { conclusions: { [item.id]: text } });
       else item.conclusion = (await api("PATCH", `/items/${item.id}`, { conclusion: text || null })).conclusion;
+      textarea.defaultValue = text; // saved: no longer an edit in progress, later renders may update it
       toast(t("saved"));
     } catch (err) { report(err); }
   }
