@@ -13,7 +13,7 @@ from meetings.core.extensions import db
 from meetings.platform.audit.models import AuditEntry
 from meetings.platform.audit.service import verify_chain
 from meetings.platform.realtime.models import MeetingEvent
-from tests.factories import ROLES, build_draft_meeting
+from tests.factories import ROLES, build_draft_meeting, move_meeting
 
 
 @pytest.fixture
@@ -197,9 +197,8 @@ def test_list_meetings_shows_only_what_caller_may_see(as_user, world):
 def test_visible_meetings_query_agrees_with_can_view(world):
     """The SQL filter behind GET /meetings and permissions.can_view must never disagree."""
     draft = build_draft_meeting(db.session, world)
-    closed = build_draft_meeting(db.session, world, title="Đã bế mạc")
-    closed.status = "closed"
-    db.session.commit()
+    closed = move_meeting(db.session, build_draft_meeting(db.session, world, title="Đã bế mạc"),
+                          world.secretary, "closed")
     meetings = [world.meeting, draft, closed]
     for user in world.users.values():
         by_sql = set(db.session.execute(sittings.visible_meetings(user).with_only_columns(Meeting.id)).scalars())
@@ -267,9 +266,7 @@ def test_status_follows_transitions_and_is_logged(as_user, world):
 
 
 def test_closed_meeting_no_longer_changes(as_user, world):
-    m = world.meeting
-    m.status = "closed"
-    db.session.commit()
+    m = move_meeting(db.session, world.meeting, world.secretary, "closed")  # held and closed through the service
     admin = as_user("admin")
     before = counts()
     refused(admin.patch(f"/api/v1/meetings/{m.id}", json={"place": "x"}), 409, "meeting_closed", before)

@@ -97,29 +97,43 @@ def init_ca(instance_path: str | Path, organization: str, passphrase: str, *, ye
     return cert
 
 
-def _write_responder(folder: Path, ca_key, ca_cert: x509.Certificate, organization: str | None) -> x509.Certificate:
+def _write_service_cert(folder: Path, ca_key, ca_cert: x509.Certificate, *, label: str, organization: str | None,
+                        years: int, eku, files: tuple[str, str], pki_base_url: str | None = None,
+                        commitment: bool = False, extra=()) -> x509.Certificate:
+    """A certificate for one of the CA's unattended services (the OCSP responder, the timestamp unit), with
+    its own key kept unencrypted 0600 beside it: the service signs without anyone typing a passphrase."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(_name(f"{organization or common_name(ca_cert)} - OCSP", organization))
+    builder = (
+        x509.CertificateBuilder().subject_name(_name(f"{organization or common_name(ca_cert)} - {label}", organization))
         .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(min(now + timedelta(days=365 * RESPONDER_YEARS), ca_cert.not_valid_after_utc))
+        .not_valid_after(min(now + timedelta(days=365 * years), ca_cert.not_valid_after_utc))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=commitment, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=False,
                                      crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=True)
-        .add_extension(x509.OCSPNoCheck(), critical=False)
+        # One purpose each, marked critical (RFC 6960 4.2.2.2 for OCSP, RFC 3161 2.3 for a TSA).
+        .add_extension(x509.ExtendedKeyUsage([eku]), critical=True)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
     )
-    for name in (RESPONDER_KEY, RESPONDER_CERT):
-        (folder / name).unlink(missing_ok=True)  # a renewed responder replaces the old one
-    _private_write(folder / RESPONDER_KEY, key.private_bytes(
+    for extension in extra:
+        builder = builder.add_extension(extension(key), critical=False)
+    cert = _revocation_pointers(builder, pki_base_url).sign(ca_key, hashes.SHA256())
+    key_file, cert_file = files
+    for name in files:
+        (folder / name).unlink(missing_ok=True)  # a renewed service certificate replaces the old one
+    _private_write(folder / key_file, key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    _private_write(folder / RESPONDER_CERT, cert.public_bytes(serialization.Encoding.PEM))
+    _private_write(folder / cert_file, cert.public_bytes(serialization.Encoding.PEM))
     return cert
+
+
+def _write_responder(folder: Path, ca_key, ca_cert: x509.Certificate, organization: str | None) -> x509.Certificate:
+    # No revocation pointers: the responder's own certificate is not checked (id-pkix-ocsp-nocheck).
+    return _write_service_cert(folder, ca_key, ca_cert, label="OCSP", organization=organization,
+                               years=RESPONDER_YEARS, eku=ExtendedKeyUsageOID.OCSP_SIGNING,
+                               files=(RESPONDER_KEY, RESPONDER_CERT), extra=(lambda _key: x509.OCSPNoCheck(),))
 
 
 def _revocation_pointers(builder: x509.CertificateBuilder, pki_base_url: str | None) -> x509.CertificateBuilder:
@@ -136,30 +150,10 @@ def _revocation_pointers(builder: x509.CertificateBuilder, pki_base_url: str | N
 
 def _write_timestamp_unit(folder: Path, ca_key, ca_cert: x509.Certificate, organization: str | None,
                           pki_base_url: str | None) -> x509.Certificate:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.now(UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"{organization or common_name(ca_cert)} - Timestamp Unit", organization))
-        .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(min(now + timedelta(days=365 * TIMESTAMP_YEARS), ca_cert.not_valid_after_utc))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-        # RFC 3161 section 2.3: a TSA certificate has exactly this one purpose, marked critical.
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
-    )
-    cert = _revocation_pointers(builder, pki_base_url).sign(ca_key, hashes.SHA256())
-    for name in (TIMESTAMP_KEY, TIMESTAMP_CERT):
-        (folder / name).unlink(missing_ok=True)  # a renewed unit replaces the old one
-    _private_write(folder / TIMESTAMP_KEY, key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    _private_write(folder / TIMESTAMP_CERT, cert.public_bytes(serialization.Encoding.PEM))
-    return cert
+    return _write_service_cert(folder, ca_key, ca_cert, label="Timestamp Unit", organization=organization,
+                               years=TIMESTAMP_YEARS, eku=ExtendedKeyUsageOID.TIME_STAMPING,
+                               files=(TIMESTAMP_KEY, TIMESTAMP_CERT), pki_base_url=pki_base_url, commitment=True,
+                               extra=(lambda key: x509.SubjectKeyIdentifier.from_public_key(key.public_key()),))
 
 
 def issue_responder(instance_path: str | Path, ca_passphrase: str, *,

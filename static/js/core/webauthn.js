@@ -8,6 +8,13 @@ const toBytes = (b64url) => {
 const toB64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
   .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 const descriptors = (list) => (list || []).map((d) => ({ ...d, id: toBytes(d.id) }));
+// What every credential answer carries, whichever ceremony made it.
+const credentialJSON = (cred, response) => ({
+  id: cred.id, rawId: toB64url(cred.rawId), type: cred.type,
+  authenticatorAttachment: cred.authenticatorAttachment || undefined,
+  clientExtensionResults: cred.getClientExtensionResults(),
+  response: { ...response, clientDataJSON: toB64url(cred.response.clientDataJSON) },
+});
 
 /** navigator.credentials.get() with the server's authentication options → the assertion as JSON. */
 export async function getAssertion(options) {
@@ -15,15 +22,10 @@ export async function getAssertion(options) {
     allowCredentials: descriptors(options.allowCredentials) };
   const cred = await navigator.credentials.get({ publicKey });
   const r = cred.response;
-  return {
-    id: cred.id, rawId: toB64url(cred.rawId), type: cred.type,
-    authenticatorAttachment: cred.authenticatorAttachment || undefined,
-    clientExtensionResults: cred.getClientExtensionResults(),
-    response: {
-      authenticatorData: toB64url(r.authenticatorData), clientDataJSON: toB64url(r.clientDataJSON),
-      signature: toB64url(r.signature), userHandle: r.userHandle ? toB64url(r.userHandle) : undefined,
-    },
-  };
+  return credentialJSON(cred, {
+    authenticatorData: toB64url(r.authenticatorData), signature: toB64url(r.signature),
+    userHandle: r.userHandle ? toB64url(r.userHandle) : undefined,
+  });
 }
 
 /** navigator.credentials.create() with the server's registration options → the attestation as JSON. */
@@ -33,13 +35,7 @@ export async function createCredential(options) {
     excludeCredentials: descriptors(options.excludeCredentials) };
   const cred = await navigator.credentials.create({ publicKey });
   const r = cred.response;
-  return {
-    id: cred.id, rawId: toB64url(cred.rawId), type: cred.type,
-    authenticatorAttachment: cred.authenticatorAttachment || undefined,
-    clientExtensionResults: cred.getClientExtensionResults(),
-    response: {
-      attestationObject: toB64url(r.attestationObject), clientDataJSON: toB64url(r.clientDataJSON),
-      transports: r.getTransports ? r.getTransports() : [],
-    },
-  };
+  return credentialJSON(cred, {
+    attestationObject: toB64url(r.attestationObject), transports: r.getTransports ? r.getTransports() : [],
+  });
 }
