@@ -210,6 +210,17 @@ def _transaction_ended(session: Session, transaction) -> None:
         session.info.pop(_WROTE, None)
 
 
+def ends_savepoint(session) -> bool:
+    """In an ``after_commit`` or ``after_rollback`` hook: whether what ends is a savepoint
+    (``begin_nested``) rather than the session's transaction.
+
+    SQLAlchemy runs both hooks when a savepoint is released or rolled back, too; work
+    promised "after the commit" (broadcasts, queued jobs) must wait for the outermost one,
+    and a savepoint's rollback must not drop what the rest of the transaction queued.
+    """
+    return session.in_nested_transaction()
+
+
 def end_read_only_transaction(session) -> None:
     """Before a long wait (a PDF check in a child process), end the session's
     transaction on SQLite if it has written nothing yet.

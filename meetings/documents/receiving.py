@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, NamedTuple
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
-from meetings.core.db import end_read_only_transaction
+from meetings.core.db import end_read_only_transaction, ends_savepoint
 from meetings.core.errors import DomainError
 from meetings.documents import storage
 from meetings.documents.intake import REFUSALS, IntakeLimits, Verdict, check_pdf, quick_check
@@ -120,7 +120,8 @@ _NEW_BLOBS = "new_document_blobs"
 
 @event.listens_for(Session, "after_commit")
 def _keep_new_blobs(session: Session) -> None:
-    session.info.pop(_NEW_BLOBS, None)
+    if not ends_savepoint(session):  # version rows are stored in a savepoint; the commit decides
+        session.info.pop(_NEW_BLOBS, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")

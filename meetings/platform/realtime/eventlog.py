@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import bindparam, event, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
-from meetings.core.db import utcnow
+from meetings.core.db import ends_savepoint, utcnow
 from meetings.platform.realtime.models import MeetingEvent
 from meetings.platform.realtime.rooms import meeting_room, user_room
 
@@ -131,20 +131,40 @@ def events_after(session: Session, meeting_id: int, after_seq: int, limit: int) 
 
 
 def _queue(session: Session, name: str, data: dict[str, Any], room: str) -> None:
-    session.info.setdefault(_PENDING, []).append((name, data, room))
+    # Each broadcast remembers the savepoint it was queued in (None: the transaction itself),
+    # so a savepoint's rollback drops its own broadcasts and keeps the others.
+    real = session() if isinstance(session, scoped_session) else session
+    session.info.setdefault(_PENDING, []).append((name, data, room, real.get_nested_transaction()))
 
 
 @event.listens_for(Session, "after_commit")
 def _broadcast_after_commit(session: Session) -> None:
+    if ends_savepoint(session):  # released savepoint: the transaction may still roll back
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
     from meetings.core.extensions import socketio
 
-    for name, data, room in pending:
+    for name, data, room, _savepoint in pending:
         socketio.emit(name, data, to=room)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    if not previous_transaction.nested:  # the transaction itself: nothing of it happened
+        session.info.pop(_PENDING, None)
+        return
+    session.info[_PENDING] = [item for item in pending if not _within(item[3], previous_transaction)]
+
+
+def _within(savepoint: Any, ended: Any) -> bool:
+    """Whether ``savepoint`` is ``ended`` or nested inside it."""
+    while savepoint is not None:
+        if savepoint is ended:
+            return True
+        savepoint = savepoint.parent
+    return False

@@ -21,6 +21,7 @@ from flask_socketio import join_room
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from meetings.core.db import ends_savepoint
 from meetings.core.errors import DomainError, Unauthorized
 from meetings.core.extensions import db, socketio
 from meetings.platform.realtime import ratelimit, transport
@@ -81,6 +82,8 @@ def end_sockets(db_session: Session, sids: list[str], notice: dict[str, Any]) ->
 
 @event.listens_for(Session, "after_commit")
 def _end_after_commit(db_session: Session) -> None:
+    if ends_savepoint(db_session):
+        return
     pending = db_session.info.pop(_ENDING, None)
     if pending and socketio.server is not None:
         # Its own greenlet: a local disconnect runs the disconnect handler at once, which
@@ -90,7 +93,8 @@ def _end_after_commit(db_session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(db_session: Session) -> None:
-    db_session.info.pop(_ENDING, None)
+    if not ends_savepoint(db_session):
+        db_session.info.pop(_ENDING, None)
 
 
 def _disconnect(pending: list[tuple[list[str], dict[str, Any]]]) -> None:
