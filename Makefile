@@ -19,6 +19,9 @@ PYTEST := $(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 # Binaries the tests drive, and the Debian package providing each.
 SYSTEM_BINARIES := pdftotext:poppler-utils pdfsig:poppler-utils chromium:chromium \
 	softhsm2-util:softhsm2 nginx:nginx-light certutil:libnss3-tools
+# Shared libraries loaded at run time (ctypes), and the Debian package providing each:
+# libsodium's ristretto255 for the secret ballots (pysodium, meetings/voting/elgamal.py).
+SYSTEM_LIBRARIES := libsodium.so.23:libsodium23
 
 .PHONY: all venv venv-dev node translations system-packages migrate demo run test test-sqlite test-postgresql lint bench clean
 
@@ -63,6 +66,10 @@ system-packages:
 		bin=$${pair%%:*}; pkg=$${pair##*:}; \
 		command -v $$bin >/dev/null 2>&1 || [ -x /usr/sbin/$$bin ] || missing="$$missing $$pkg"; \
 	done; \
+	for pair in $(SYSTEM_LIBRARIES); do \
+		lib=$${pair%%:*}; pkg=$${pair##*:}; \
+		/sbin/ldconfig -p 2>/dev/null | grep -q "$$lib" || missing="$$missing $$pkg"; \
+	done; \
 	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
 	if [ -z "$${missing// /}" ]; then echo "system packages: all present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
@@ -72,7 +79,7 @@ system-packages:
 
 # --- run --------------------------------------------------------------------
 
-migrate: venv node translations
+migrate: venv node translations system-packages
 	$(FLASK) db upgrade
 
 demo: migrate

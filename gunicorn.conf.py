@@ -49,3 +49,67 @@ def post_worker_init(worker):
     from meetings.core.serving import use_kernel_sendfile
 
     use_kernel_sendfile()
+
+
+
+# --- the job consumer beside the server (meetings/platform/jobs, docs/deployment.md) ---------------
+# `make run` needs no second command: once the arbiter is ready it starts `flask --app wsgi jobs
+# worker`, starts it again if it dies, stops it on exit, and the kernel ends it if the arbiter
+# itself is killed (PR_SET_PDEATHSIG; the consumer also watches its parent). Standard library
+# only: the arbiter must not import the application (the gevent workers fork from it and patch
+# the standard library first). A systemd installation runs the consumer as its own service and
+# sets JOBS_CONSUMER=0.
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+
+
+def _consumer_wanted():
+    return os.environ.get("JOBS_CONSUMER", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _die_with_parent():
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _start_consumer(server):
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--parent-pid", str(os.getpid())]
+    server.consumer = subprocess.Popen(command, cwd=os.path.dirname(os.path.abspath(__file__)),
+                                       preexec_fn=_die_with_parent)
+    server.log.info("job consumer started (pid %s)", server.consumer.pid)
+
+
+def _keep_consumer(server):
+    delay = 1
+    while not server.consumer_stopping.is_set():
+        code = server.consumer.wait()
+        if server.consumer_stopping.is_set():
+            return
+        server.log.error("job consumer exited with %s; starting it again in %s s", code, delay)
+        if server.consumer_stopping.wait(delay):
+            return
+        delay = min(delay * 2, 60)
+        _start_consumer(server)
+
+
+def when_ready(server):
+    if not _consumer_wanted():
+        return
+    server.consumer_stopping = threading.Event()
+    _start_consumer(server)
+    threading.Thread(target=_keep_consumer, args=(server,), daemon=True, name="job-consumer").start()
+
+
+def on_exit(server):
+    consumer = getattr(server, "consumer", None)
+    if consumer is None:
+        return
+    server.consumer_stopping.set()
+    consumer.send_signal(signal.SIGINT)  # Huey's graceful stop: running tasks finish
+    try:
+        consumer.wait(timeout=graceful_timeout)
+    except subprocess.TimeoutExpired:
+        consumer.kill()

@@ -88,6 +88,9 @@ class Server:
         cmd = [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null",
                "-k", "gevent", "-w", "1", "--worker-connections", "4000",
                "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "3", "--timeout", "120", app]
+        # No job consumer beside the worker (gunicorn.conf.py starts one unless told not to): the
+        # benchmarks measure the server, and ``worker_pid`` must be the gunicorn worker.
+        env = {"JOBS_CONSUMER": "0", **env}
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"),
                                      stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60

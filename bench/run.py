@@ -64,6 +64,16 @@ SCENARIOS = [
     Scenario("vote_storm_postgresql", "Vote storm on PostgreSQL", "bench.vote_storm",
              ["--clients", "1000", "--duplicates", "200", "--procs", "4", "--postgresql"],
              ["--clients", "100", "--duplicates", "20", "--procs", "1", "--postgresql"], 300),
+    Scenario("secret_storm_sqlite", "Secret-ballot storm on SQLite (encrypted ballots, count, verifier)",
+             "bench.secret_storm", ["--clients", "1000", "--duplicates", "200", "--procs", "4", "--chromium", "20"],
+             ["--clients", "100", "--duplicates", "20", "--procs", "1", "--chromium", "5"], 360),
+    Scenario("secret_storm_postgresql", "Secret-ballot storm on PostgreSQL", "bench.secret_storm",
+             ["--clients", "1000", "--duplicates", "200", "--procs", "4", "--chromium", "0", "--postgresql"],
+             ["--clients", "100", "--duplicates", "20", "--procs", "1", "--chromium", "0", "--postgresql"], 420),
+    Scenario("secret_board", "Secret-ballot crypto alone: one ballot, the verifier on 1,000", "bench.secret_board",
+             ["--ballots", "1000"], ["--ballots", "100"], 180),
+    Scenario("outbox_send", "1,000 invitations through the job consumer to a real SMTP server", "bench.outbox_send",
+             ["--count", "1000", "--workers", "4"], ["--count", "100", "--workers", "4"], 180),
     Scenario("reconnect_storm", "Reconnect storm", "bench.reconnect_storm",
              ["--clients", "1000", "--missed", "20", "--procs", "4"],
              ["--clients", "100", "--missed", "10", "--procs", "1"], 240),
@@ -233,6 +243,65 @@ def _vote_rows(t: Table, d: dict, load: float) -> None:
           load=load)
 
 
+def _secret_rows(t: Table, d: dict, load: float) -> None:
+    """The encrypted storm beside the named one of the same run; the count; the verifier; encryption."""
+    db = "SQLite" if d["database"] == "sqlite" else "PostgreSQL"
+    n, sec, named = d["clients"], d["secret"], d["named"]
+    refused = ", ".join(f"{v} {k}" for k, v in sorted(sec.get("refused", {}).items())) or "none"
+    exact = (sec["stored_ballots"] == sec["stored_voters"] == sec["acked"] == n
+             and sec["acked_codes_on_board_once"] == n and sec["result_correct"])
+    t.add(f"secret storm on {db}: {n:,} encrypted ballots + {sec['duplicates_sent']} duplicates counted exactly once",
+          f"{sec['stored_ballots']:,} ballots beside {sec['stored_voters']:,} has-voted rows, {sec['acked']:,} "
+          f"acknowledged, {sec['acked_codes_on_board_once']:,} codes once on the board, refused: {refused}; count "
+          + ("exact" if sec["result_correct"] else "**wrong**"), f"exactly {n:,}, count exact", met=exact, load=load)
+    s, b = sec["cast_to_ack_ms"], named["cast_to_ack_ms"]
+    t.add(f"secret storm on {db}: cast → acknowledged, {n:,} at once (ballots encrypted beforehand)",
+          f"p99 {_num(s['p99'], ' ms')} (p50 {_num(s['p50'], ' ms')}, max {_num(s['max'], ' ms')})", "p99 ≤ 1 s",
+          f"named ballots: p99 {_num(b['p99'], ' ms')} (p50 {_num(b['p50'], ' ms')})", _ratio(s["p99"], b["p99"]),
+          s["p99"] is not None and s["p99"] <= 1000, load)
+    named_burst = (f"named: {_num(named.get('last_ack_after_first_send_s'), ' s')} "
+                   f"(CPU {_num(named['server_cpu_ms_per_ballot'], ' ms', 2)} per cast)")
+    t.add(f"secret storm on {db}: burst of {n + sec['duplicates_sent']:,} encrypted casts worked through",
+          f"{_num(sec.get('last_ack_after_first_send_s'), ' s')} (server CPU "
+          f"{_num(sec['server_cpu_ms_per_ballot'], ' ms', 2)} per cast)", baseline=named_burst,
+          ratio=_ratio(sec.get("last_ack_after_first_send_s"), named.get("last_ack_after_first_send_s")), load=load)
+    r = sec["result_after_kth_partial_ms"]
+    everyone = sec["tablets_result_correct"] == n
+    t.add(f"secret storm on {db}: from the k-th committee share to the result on every tablet",
+          f"max {_num(r.get('max'), ' ms')} (p99 {_num(r.get('p99'), ' ms')}); {sec['tablets_result_correct']:,}/"
+          f"{n:,} tablets right", "≤ 5 s, every tablet",
+          met=r.get("max") is not None and r["max"] <= 5000 and everyone, load=load)
+    good = sec["verifier_rc"] == 0 and sec["tampered_refused"]
+    t.add(f"stand-alone verifier on the server's {sec['ballots_on_board']:,}-ballot board "
+          f"({sec['board_bytes'] / 1e6:.1f} MB)", f"{_num(sec['verifier_s'], ' s', 2)}, "
+          + ("OK, a tampered copy refused" if good else "**failed**"), "≤ 10 s",
+          met=None if sec["ballots_on_board"] < 1000 else (sec["verifier_s"] <= 10 and good), load=load)
+    py = sec["python_encrypt_ms_per_ballot"]
+    if d.get("chromium_encrypt_ms_per_ballot"):
+        c = d["chromium_encrypt_ms_per_ballot"]
+        t.add("encrypting one 3-option ballot in Chromium (the tablet's code)",
+              f"{_num(c['p50'], ' ms')} p50, {_num(c['p99'], ' ms')} p99 ({c['ballots']} ballots)",
+              baseline=f"Python devices: {_num(py['p50'], ' ms')} p50", ratio=_ratio(c["p50"], py["p50"]), load=load)
+
+
+def _secret_board_rows(t: Table, d: dict, load: float) -> None:
+    n = d["ballots"]
+    took = d.get(f"verifier_{n}_s")
+    t.add(f"verifier module on a {n:,}-ballot board (no server)", _num(took, " s", 2), "≤ 10 s",
+          met=(took <= 10) if n >= 1000 else None, load=load)
+    t.add("verifying one 3-option ballot / encrypting one (Python, pysodium)",
+          f"{_num(d['verify_ballot_ms'], ' ms', 2)} / {_num(d['encrypt_ballot_ms'], ' ms', 2)}", load=load)
+
+
+def _outbox_rows(t: Table, d: dict, load: float) -> None:
+    exact = d["complete"] and d["doubled"] == 0 and d["delivered"] == d["count"]
+    t.add(f"{d['count']:,} invitation e-mails ({d['message_kb']} KB, .ics attached) sent by the consumer "
+          f"({d['workers']} threads, {d['queue']} queue) to aiosmtpd",
+          f"{_num(d['seconds'], ' s')} ({d['per_second']}/s); queued in one transaction in "
+          f"{_num(d['queueing_transaction_s'], ' s', 2)}", "reported; each delivered once",
+          met=exact, load=load)
+
+
 def _reconnect_rows(t: Table, lines: list[dict], load: float) -> None:
     for d in lines:
         clean = not (d["clients_missing_events"] or d["duplicates"] or d["out_of_order"] or d["reconnect_errors"]
@@ -299,6 +368,8 @@ ROWS = {"fanout": lambda t, d, ld: _fanout_rows(t, d, "page-turn fan-out", ld),
             f" ({next((r['drawers'] for r in d if 'drawers' in r), '?')} drawing at "
             f"{next((r['offered_updates_per_s'] / max(1, r['drawers']) for r in d if 'drawers' in r), 0):g}/s)"),
         "vote_storm_sqlite": _vote_rows, "vote_storm_postgresql": _vote_rows,
+        "secret_storm_sqlite": _secret_rows, "secret_storm_postgresql": _secret_rows,
+        "secret_board": _secret_board_rows, "outbox_send": _outbox_rows,
         "reconnect_storm": _reconnect_rows, "delivery": _delivery_rows,
         "upload_validation": _upload_rows, "minutes": _minutes_rows}
 

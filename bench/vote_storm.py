@@ -7,7 +7,8 @@ Starts the real server (gunicorn -k gevent -w 1, SQLite by default or
 --database-url), creates a meeting with N voting delegates (the chair runs it
 without a vote), connects N python-socketio AsyncClients from --procs client
 processes and joins them to the meeting. The chair opens a poll over REST
-(secret by default; --named for a roll-call vote) that closes itself when
+(a roll-call vote: a secret poll takes encrypted ballots now, see
+bench/secret_storm.py) that closes itself when
 every entitled member has voted and publishes on close. Each delegate emits
 ``vote.cast`` at a random moment within --spread seconds; --duplicates of
 them emit a second, concurrent ``vote.cast`` for the same poll.
@@ -251,7 +252,9 @@ def main() -> None:
     ap.add_argument("--duplicates", type=int, default=200)
     ap.add_argument("--spread", type=float, default=1.0, help="seconds over which the ballots are emitted")
     ap.add_argument("--procs", type=int, default=4, help="client processes")
-    ap.add_argument("--named", action="store_true", help="a named (roll-call) poll instead of a secret one")
+    # Kept so older command lines still run: the storm is always a named poll now (secret ballots are
+    # encrypted on the devices and counted by the committee: bench/secret_storm.py).
+    ap.add_argument("--named", action="store_true", help="(the default; kept for older command lines)")
     ap.add_argument("--database-url", help="PostgreSQL URL of an existing empty database (default: a SQLite file)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (server log, SQLite file)")
     ap.add_argument("--postgresql", action="store_true",
@@ -272,7 +275,7 @@ def main() -> None:
 def _main(args: argparse.Namespace) -> None:
     tmp = tempfile.mkdtemp(prefix="vote-storm-")
     try:
-        r = run(args.clients, args.duplicates, args.spread, args.procs, not args.named, args.database_url, Path(tmp))
+        r = run(args.clients, args.duplicates, args.spread, args.procs, False, args.database_url, Path(tmp))
         if args.keep:
             r["work_folder"] = tmp
     finally:

@@ -76,6 +76,7 @@ def _connect_signal_receivers() -> None:
     """Import the modules that connect receivers to domain signals (meetings/platform/signals.py)."""
     from meetings.annotations import receivers  # noqa: F401  (document replaced / opened)
     from meetings.bodies import directory  # noqa: F401  (registers the user directory's scope with accounts)
+    from meetings.notifications import receivers as _notifications  # noqa: F401  (outbox, delivery, signals)
 
 
 def _instance_secret(instance_path: str) -> str:

@@ -43,6 +43,10 @@ def init_cli(app: Flask) -> None:
 
     app.cli.add_command(__import__("meetings.minutes.cli", fromlist=["ca_group"]).ca_group)
     app.cli.add_command(__import__("meetings.minutes.cli", fromlist=["minutes_group"]).minutes_group)
+    app.cli.add_command(__import__("meetings.voting.cli", fromlist=["poll_group"]).poll_group)
+    app.cli.add_command(__import__("meetings.platform.jobs.cli", fromlist=["jobs_group"]).jobs_group)
+    app.cli.add_command(__import__("meetings.notifications.cli", fromlist=["outbox_group"]).outbox_group)
+    app.cli.add_command(__import__("meetings.notifications.cli", fromlist=["push_group"]).push_group)
 
     @app.cli.group("audit")
     def audit_group():

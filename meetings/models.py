@@ -8,5 +8,10 @@ from meetings.core.db import Base  # noqa: F401
 from meetings.documents.models import Document  # noqa: F401
 from meetings.live.models import Attendance, LiveState, Presence, SpeakerRequest  # noqa: F401
 from meetings.minutes import models as _minutes  # noqa: F401,E402
+from meetings.notifications import inbox_models as _inbox  # noqa: F401,E402
+from meetings.notifications import invitation_models as _invitations  # noqa: F401,E402
+from meetings.notifications import models as _notifications  # noqa: F401,E402
+from meetings.notifications import settings_models as _notification_settings  # noqa: F401,E402
 from meetings.platform.audit.models import AuditEntry  # noqa: F401
+from meetings.voting import committee_models as _committee  # noqa: F401,E402
 from meetings.voting import models as _voting  # noqa: F401,E402

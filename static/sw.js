@@ -37,3 +37,33 @@ self.addEventListener("fetch", (event) => {
     return (await cache.match(path + (SHELL.test(path) ? url.search : ""))) || (await cache.match(path)) || Response.error();
   }));
 });
+
+// Web Push (meetings/notifications/channels/push.py): the payload is {title, body, url, tag, kind}.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  const url = typeof data.url === "string" && data.url.startsWith("/") ? data.url : "/";
+  event.waitUntil(self.registration.showNotification(data.title || "Meetings", {
+    body: data.body || "",
+    tag: data.tag || undefined,
+    data: { url },
+  }));
+});
+
+// A tap opens the notification's page: the window already showing it, else a new one (never
+// another open window: a delegate may be in the middle of a vote there).
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin).href;
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    for (const client of windows) {
+      if (client.url === url && "focus" in client) return client.focus();
+    }
+    return self.clients.openWindow(url);
+  })());
+});

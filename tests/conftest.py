@@ -23,6 +23,8 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgre
 # The suite's users log in with a password alone (servers started by tests inherit this);
 # tests/test_second_factor.py turns the second factor on per app.
 os.environ.setdefault("MFA_REQUIRED_ROLES", "")
+# Servers started by tests run no job consumer beside them (gunicorn.conf.py) unless a test asks for one.
+os.environ.setdefault("JOBS_CONSUMER", "0")
 
 
 def _backend() -> str:

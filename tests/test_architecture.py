@@ -29,13 +29,14 @@ LONG_MODULES: dict[str, str] = {}
 COMMIT_POINTS = {
     "meetings/platform/http/commit.py": "the one commit point of an HTTP request",
     "meetings/platform/realtime/gateway.py": "the one commit point of a socket event",
+    "meetings/platform/jobs/unit.py": "a job's unit of work: its own session, committed when its work is done",
     "meetings/core/db.py": "end_read_only_transaction ends a transaction that wrote nothing (SQLite)",
     "meetings/live/events.py": "the disconnect handler is a socket event outside socket_event()",
     "meetings/cli.py": "each CLI command is its own unit of work",
     "meetings/minutes/cli.py": "each CLI command is its own unit of work",
     "meetings/annotations/receipts.py": "queued read receipts are written by a unit of work of their own",
-    "meetings/voting/expiry.py": "closing a poll whose time ran out is its own unit of work; readers stay read-only",
-    "meetings/voting/cleanup.py": "a secret poll's withheld result is released in a unit of work of its own",
+    "meetings/voting/expiry.py": ("closing a poll whose time ran out, or resuming a count, is its own unit of work; "
+                                  "readers stay read-only"),
     "meetings/archive/service.py": "a bundle download is audited in its own unit of work once the package is built",
     "meetings/accounts/sessions.py": "a credential's last-seen time and a socket's record: units of work of their own",
     "meetings/accounts/lockout.py": "a failed login (a 401, rolled back) is counted in a unit of work of its own",

@@ -15,6 +15,8 @@ import io
 import json
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +38,7 @@ from meetings.minutes.signers import issue_key
 from meetings.minutes.verify import verify_pdf
 from meetings.voting.models import BallotCast
 from tests.minutes_support import CA_PASS, CHAIR_PASS, SECRETARY_PASS, pki  # noqa: F401
-from tests.test_voting_support import open_poll, vote
+from tests.test_voting_support import close_secret, open_poll, vote
 
 NAMED = "Thông qua Đề án phát triển đô thị"
 SECRET = "Bầu Trưởng ban"
@@ -76,7 +78,7 @@ def published(app, world, as_user, pki):  # noqa: F811
     secret = open_poll(as_user, w, title=SECRET, secret=True)
     for name, choice in (("chair", "for"), ("secretary", "against"), ("delegate", "for")):
         assert vote(as_user, name, secret, choice).status_code == 201
-    assert chair.post(f"/api/v1/polls/{secret['id']}/close").status_code == 200
+    assert close_secret(as_user, w, secret)["status"] == "closed"
     _status(chair, mid, "adjourned")
     _status(sec, mid, "closed")
     m = sec.post(f"/api/v1/meetings/{mid}/minutes", json={}).json
@@ -174,6 +176,33 @@ def test_every_timestamp_in_every_export_is_iso_8601_utc(published, bag, as_user
         assert seen.get(where), f"no timestamp checked in {where}"
     meta = json.loads((bag / "meeting.json").read_text("utf-8"))
     assert len(meta["sittings"]) == 1 and meta["sittings"][0]["ended_at"] and meta["closed_at"]
+
+
+def test_each_secret_poll_comes_with_its_bulletin_board_and_a_verifier_that_runs_alone(published, bag, tmp_path):
+    """polls/<id>/: the board and the stand-alone verifier; run from a copy of that folder alone (no
+    project on the path), it says OK; a ballot changed in the board, and it fails."""
+    secret_id = published["secret"]["id"]
+    assert sorted(p.name for p in (bag / "polls").iterdir()) == [str(secret_id)]  # a named poll has none
+    folder = bag / "polls" / str(secret_id)
+    assert sorted(p.name for p in folder.iterdir()) == ["bulletin-board.json", "elgamal.py", "elgamal_dkg.py",
+                                                        "verify_board.py"]
+    board = json.loads((folder / "bulletin-board.json").read_text("utf-8"))
+    assert board["poll"]["id"] == secret_id and board["voters"] == 3 and len(board["ballots"]) == 3
+    assert board["result"] == {"counts": [2, 1, 0]}
+    alone = tmp_path / "alone"
+    shutil.copytree(folder, alone)
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "verify_board.py", "bulletin-board.json"], cwd=alone,
+                              capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+
+    ok = run()
+    assert ok.returncode == 0 and ok.stdout.startswith("OK"), ok.stdout + ok.stderr
+    board["ballots"][0]["ballot"]["ciphertexts"][0]["a"], board["ballots"][1]["ballot"]["ciphertexts"][0]["a"] = (
+        board["ballots"][1]["ballot"]["ciphertexts"][0]["a"], board["ballots"][0]["ballot"]["ciphertexts"][0]["a"])
+    (alone / "bulletin-board.json").write_text(json.dumps(board), "utf-8")
+    bad = run()
+    assert bad.returncode == 1 and "FAILED" in bad.stdout, bad.stdout + bad.stderr
 
 
 def _readme_names_each_file(bag: Path) -> None:

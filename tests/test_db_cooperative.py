@@ -25,7 +25,7 @@ from sqlalchemy import text
 from tests.db_locks import held_transaction
 from tests.live_server import PROJECT_ROOT
 from tests.socket_helpers import WAIT_SECONDS, db_session, make_world, start_socket_server, wait_until
-from tests.test_voting_secret_cleanup import cast_ballots, open_secret_poll, rest
+from tests.test_voting_support import cast_ballots, live_count, open_secret_poll, rest
 
 POSTGRESQL = os.environ.get("TEST_DB", "").startswith("postgresql")
 
@@ -137,5 +137,6 @@ def test_healthz_answers_while_a_close_waits_for_a_lock_another_process_holds(se
         holder.release()
         closing.join(WAIT_SECONDS)
     assert answer["close"].status_code == 200, answer["close"].text
-    wait_until(lambda: rest(w, "chair", "GET", f"/polls/{poll['id']}").json()["status"] == "closed",
-               "the result to be released")
+    assert answer["close"].json()["status"] == "counting"
+    live_count(w, poll)
+    assert rest(w, "chair", "GET", f"/polls/{poll['id']}").json()["status"] == "closed"

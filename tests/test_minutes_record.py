@@ -19,6 +19,7 @@ from meetings.core.extensions import db, socketio
 from meetings.live.models import Attendance
 from meetings.voting.models import Poll
 from tests.minutes_support import pdftotext
+from tests.test_voting_support import close_secret, open_poll, vote
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 RECIPIENTS = ["- Thường trực Tỉnh ủy;", "- Các Sở, ban, ngành;", "- Lưu: VT, TH."]
@@ -47,14 +48,15 @@ def _status(as_user, world, status):
 
 
 def _poll(as_user, world, item_id, title, votes, secret=False):
-    chair = as_user("chair")
-    poll = _ok(chair.post(f"/api/v1/meetings/{world.meeting.id}/polls",
-                          json={"title": title, "agenda_item_id": item_id, "secret": secret}), 201)
-    _ok(chair.post(f"/api/v1/polls/{poll['id']}/open"))
-    ids = {o["role"]: o["id"] for o in poll["options"]}
+    """A poll through REST: a secret one encrypted on the (Python) voters' devices and counted by the
+    committee's, so its figures reach the minutes only through the count."""
+    poll = open_poll(as_user, world, title=title, agenda_item_id=item_id, secret=secret)
     for name, role in votes.items():
-        _ok(as_user(name).post(f"/api/v1/polls/{poll['id']}/ballots", json={"option_ids": [ids[role]]}), 201)
-    _ok(chair.post(f"/api/v1/polls/{poll['id']}/close"))
+        _ok(vote(as_user, name, poll, role), 201)
+    if secret:
+        assert close_secret(as_user, world, poll)["status"] == "closed"
+    else:
+        _ok(as_user("chair").post(f"/api/v1/polls/{poll['id']}/close"))
     return poll["id"]
 
 

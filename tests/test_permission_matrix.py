@@ -45,7 +45,9 @@ ALL = CALLERS[1:]                              # every logged-in caller
 # Routes that need no authentication at all (each still has a row below, all 200).
 # The CA's CRL, certificate and OCSP answers are public by nature: any validator anywhere fetches them.
 PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "web_pages.service_worker", "pki.crl", "pki.ca_certificate",
-                    "pki.ocsp_post", "pki.ocsp_get"}
+                    "pki.ocsp_post", "pki.ocsp_get",
+                    # An invitation's reply link and a calendar feed: the secret token in the URL is the credential.
+                    "invitation_pages.reply_page", "invitation_pages.calendar_feed"}
 # Routes outside the matrix: files for everyone, the health probe, the login form itself.
 UNLISTED_ENDPOINTS = {"static", "vendor", "healthz", "accounts_pages.login", "api-docs.openapi_json"}
 
@@ -214,6 +216,64 @@ def _factor(world: World, name: str) -> int:
     return _once(world, f"factor-{name}", make)
 
 
+def _committee(world: World) -> int:
+    """The world's meeting with a counting committee in its key ceremony: the chair (member 1) and delegate2."""
+    def make() -> int:
+        from meetings.voting import committee
+
+        committee.elect(db.session, _meeting(world), _user(world, "secretary"),
+                        [world.users["chair"].id, world.users["delegate2"].id], 2)
+        db.session.commit()
+        return world.meeting.id
+    return _once(world, "committee", make)
+
+
+def _round1(world: World, part: str) -> Any:
+    """A part of a valid round-1 message of member 1 (the chair) of that committee."""
+    def make() -> dict:
+        from meetings.voting import committee, elgamal_dkg
+
+        row = committee.current_committee(db.session, _committee(world))
+        return elgamal_dkg.CommitteeMemberDevice(row.uid, 1, 2, 2).round1()
+    return _once(world, "round1", make)[part]
+
+
+def _notification(world: World, name: str) -> int:
+    """A line of ``name``'s notification list (the bell)."""
+    def make() -> int:
+        from meetings.notifications import inbox
+
+        line = inbox.add(db.session, user_id=world.users[name].id, kind="reminder", title="Nhắc lịch họp",
+                         url=f"/meetings/{world.meeting.id}/room", dedupe_key=f"matrix:{name}")
+        db.session.commit()
+        return line.id
+    return _once(world, f"notification-{name}", make)
+
+
+def _reply_token(world: World) -> str:
+    """The secret of the delegate's invitation reply link (tests/test_invitations_replies.py tests the page)."""
+    def make() -> str:
+        from meetings.notifications import invitations
+
+        with world.__dict__["app"].app_context():
+            inv = invitations.ensure_invitation(db.session, _meeting(world), world.users["delegate"].id)
+            db.session.commit()
+            return invitations.reply_token(inv)
+    return _once(world, "reply-token", make)
+
+
+def _feed_token(world: World) -> str:
+    """The delegate's calendar feed token."""
+    def make() -> str:
+        from meetings.notifications import calendar
+
+        with world.__dict__["app"].app_context():
+            url = calendar.rotate_feed(db.session, _user(world, "delegate"))
+            db.session.commit()
+        return url
+    return _once(world, "feed-token", make)
+
+
 PDF = "{pdf}"  # a body value: sent as a multipart upload of a small PDF
 
 # name → how to get its value from a fresh world (append yours here).
@@ -245,7 +305,14 @@ PLACEHOLDERS: dict[str, Callable[[World], Any]] = {
     "finalized_minutes_id": lambda w: _minutes(w, "finalized"),
     "pdf": lambda w: pdf_with_lines([["Tài liệu bổ sung"]]),
     "delegate_device": lambda w: _device(w, "delegate"),
+    "delegate_notification_id": lambda w: _notification(w, "delegate"),
     "delegate_factor_id": lambda w: _factor(w, "delegate"),
+    "committee_meeting_id": _committee,
+    "round1_transport_key": lambda w: _round1(w, "transport_key"),
+    "round1_commitments": lambda w: _round1(w, "commitments"),
+    "round1_pok": lambda w: _round1(w, "pok"),
+    "reply_token": _reply_token,
+    "feed_token": _feed_token,
 }
 
 _PAGE_ALL = expect(200, anonymous=302)
@@ -276,6 +343,26 @@ MATRIX: list[Row] = [
     Row("POST", "/users/me/password", {"current": PASSWORD, "new": "mua-thu-la-vang-9"}, expect(204)),
     Row("GET", "/users/me/devices", None, expect(200)),
     Row("DELETE", "/users/me/devices/{delegate_device}", None, expect(404, delegate=204)),
+    Row("GET", "/push/key", None, expect(200)),
+    Row("POST", "/me/calendar-feed", None, expect(200)),
+    Row("GET", "/me/notifications", None, expect(200)),
+    Row("GET", "/me/notifications/unread", None, expect(200)),
+    Row("POST", "/me/notifications/{delegate_notification_id}/read", None, expect(404, delegate=200)),
+    Row("POST", "/me/notifications/read-all", None, expect(200)),
+    Row("GET", "/me/notification-settings", None, expect(200)),
+    Row("PUT", "/me/notification-settings", {"sms": False, "quiet_from": "22:00", "quiet_until": "06:00"},
+        expect(200)),
+    Row("GET", "/bodies/{body_id}/notification-settings", None, expect(403, admin=200)),
+    Row("PUT", "/bodies/{body_id}/notification-settings", {"reminder_offsets": [120, 30]}, expect(403, admin=200)),
+    Row("GET", "/meetings/{meeting_id}/my-invitation", None,
+        expect(404, observer=200, delegate=200, chair=200, secretary=200)),
+    Row("PUT", "/meetings/{meeting_id}/my-invitation", {"reply": "attend"},
+        expect(404, observer=200, delegate=200, chair=200, secretary=200)),
+    Row("GET", "/meetings/{meeting_id}/invitations", None, only(200, RUN)),
+    Row("POST", "/meetings/{meeting_id}/attendance/from-replies", None, only(200, RUN)),
+    Row("POST", "/push/subscriptions",
+        {"endpoint": "https://push.example.org/send/abc", "keys": {"p256dh": "BNc", "auth": "tBH"}}, expect(503)),
+    Row("DELETE", "/push/subscriptions", {"endpoint": "https://push.example.org/send/abc"}, expect(204)),
     Row("POST", "/users/{user_id}/sessions/revoke", None,
         expect(403, delegate=200, admin=200, outsider=404, archivist=404)),
     # ---------------------------------------------------------------- bodies
@@ -353,8 +440,23 @@ MATRIX: list[Row] = [
         only(409, ("chair", "secretary"), seen_by=RUN), "draft"),  # the admin has no vote: 403
     Row("GET", "/polls/{closed_poll_id}/results.json", None, only(200, RUN), "closed"),
     Row("GET", "/polls/{published_poll_id}/results.json", None, only(200, SEE), "published"),
+    Row("GET", "/polls/{open_poll_id}/board", None, only(409, SEE)),  # a named poll has no bulletin board
+    Row("POST", "/polls/{open_poll_id}/partial-decryption", {"shares": []}, only(409, SEE)),
     Row("GET", "/polls/{closed_poll_id}/results.csv", None, only(200, RUN), "closed"),
     Row("GET", "/polls/{published_poll_id}/results.csv", None, only(200, SEE), "published"),
+    # The counting committee (tests/test_voting_committee.py runs the ceremony): the chair is member 1 of 2;
+    # only the member's own device posts and reads ceremony messages (409/400: the right caller, too early).
+    Row("POST", "/meetings/{meeting_id}/counting-committee",
+        {"member_ids": ["{delegate_id}", "{delegate2_id}"], "threshold": 2}, only(201, RUN)),
+    Row("GET", "/meetings/{committee_meeting_id}/counting-committee", None, only(200, SEE)),
+    Row("POST", "/meetings/{committee_meeting_id}/counting-committee/round1",
+        {"transport_key": "{round1_transport_key}", "commitments": "{round1_commitments}", "pok": "{round1_pok}"},
+        only(201, ("chair",))),
+    Row("GET", "/meetings/{committee_meeting_id}/counting-committee/round1", None, only(409, ("chair",))),
+    Row("POST", "/meetings/{committee_meeting_id}/counting-committee/round2", {"shares": []}, only(400, ("chair",))),
+    Row("GET", "/meetings/{committee_meeting_id}/counting-committee/shares", None, only(409, ("chair",))),
+    Row("POST", "/meetings/{committee_meeting_id}/counting-committee/confirm", {"complaint_against": 2},
+        only(409, ("chair",))),
     Row("GET", "/meetings/{meeting_id}/proxies", None, only(200, SEE)),
     Row("POST", "/meetings/{meeting_id}/proxies", {"grantor_id": "{delegate_id}", "holder_id": "{delegate2_id}"},
         only(201, ("delegate",) + RUN)),
@@ -421,6 +523,11 @@ MATRIX: list[Row] = [
     Row("GET", "/meetings/{meeting_id}/console", None, page(200, RUN), page=True),
     Row("GET", "/meetings/{meeting_id}/prepare", None, page(200, PREPARE), page=True),
     Row("GET", "/meetings/{meeting_id}/screen", None, page(200, SEE), page=True),
+    Row("GET", "/polls/{open_poll_id}/board", None, page(409, SEE), page=True),  # a named poll has no board
+    # An invitation's reply link (a GET only shows the form; the answer needs the form's CSRF token).
+    Row("GET", "/invitations/{reply_token}", None, expect(200, anonymous=200), page=True),
+    Row("POST", "/invitations/{reply_token}", {"reply": "attend"}, expect(400, anonymous=400), page=True),
+    Row("GET", "/calendar/{feed_token}.ics", None, expect(200, anonymous=200), page=True),
     # The organization CA's public services (this world has no CA: nothing to publish; OCSP answers "malformed").
     Row("GET", "/pki/ca.crl", None, expect(404, anonymous=404), page=True),
     Row("GET", "/pki/ca.pem", None, expect(404, anonymous=404), page=True),

@@ -111,6 +111,19 @@ def test_headers_on_pages_scripts_and_vendor_files(as_user, client, world):
         assert_security_headers(r)
 
 
+def test_the_import_map_is_the_one_inline_script_the_csp_allows(as_user, world):
+    """The room's modules import @noble/… through the page's import map; the CSP allows it by its hash."""
+    from meetings.web.pages import import_map_csp_source, import_map_json
+
+    r = as_user("delegate").get(f"/meetings/{world.meeting.id}/room")
+    html = r.get_data(as_text=True)
+    assert f'<script type="importmap">{import_map_json()}</script>' in html
+    assert html.index('type="importmap"') < html.index('type="module"'), "the map must precede every module"
+    csp = r.headers["Content-Security-Policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
+    assert directives["script-src"] == ["'self'", import_map_csp_source()]
+
+
 def _form_login(client, password: str):
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" value="')[1].split('"')[0]

@@ -146,6 +146,8 @@ VENDORED = [
     ("pdfjs-dist", "build/pdf.worker.mjs", "text/javascript"),
     ("socket.io-client", "dist/socket.io.esm.min.js", "text/javascript"),
     ("dejavu-fonts-ttf", "ttf/DejaVuSerif.ttf", "font/ttf"),
+    ("@noble/curves", "ed25519.js", "text/javascript"),
+    ("@noble/hashes", "sha2.js", "text/javascript"),
 ]
 
 
@@ -176,6 +178,11 @@ def test_vendor_files_have_types_and_cache_headers(client, package, path, mimety
     "/vendor/pdfjs-dist//etc/passwd",
     "/vendor/..%2fmeetings/config.py",
     "/vendor/dejavu-fonts-ttf/%00",
+    "/vendor/@noble/ciphers/index.js",  # a scope served, not this package
+    "/vendor/@noble/curves",
+    "/vendor/@noble/curves/",
+    "/vendor/@noble/..%2f..%2fpackage-lock.json",
+    "/vendor/@napi-rs/package.json",
 ])
 def test_vendor_refuses_everything_else(client, url):
     r = client.get(url, follow_redirects=True)  # Werkzeug redirects "//" to "/" first

@@ -11,7 +11,7 @@ from meetings.core.db import utcnow
 from meetings.core.extensions import db
 from meetings.live.models import Attendance
 from meetings.voting.models import BallotCast, Poll
-from tests.test_voting_support import new_poll, open_poll, option, start_meeting, state, vote
+from tests.test_voting_support import close_secret, new_poll, open_poll, option, start_meeting, state, vote
 
 
 @pytest.fixture
@@ -367,7 +367,7 @@ def test_join_snapshot_lists_open_and_recent_polls_as_each_user_may_see_them(as_
     vote(as_user, "delegate", live, "for")
     done = open_poll(as_user, w, title="Đã đóng", secret=True)
     vote(as_user, "delegate2", done, "against")
-    as_user("chair").post(f"/api/v1/polls/{done['id']}/close")
+    close_secret(as_user, w, done)
     s = db.session
     mine = {p["title"]: p for p in poll_snapshot(s, w.meeting.id, s.get(type(w.delegate), w.delegate.id))}
     assert set(mine) == {"Đang mở", "Đã đóng"}  # no draft for a delegate

@@ -24,8 +24,8 @@ from meetings.core.errors import Conflict
 from meetings.core.extensions import db
 from meetings.voting import casting
 from meetings.voting.casting import cast_ballot
-from meetings.voting.models import BallotCast, PollTally
-from tests.test_voting_support import open_poll, option, start_meeting
+from meetings.voting.models import BallotCast, EncryptedBallot, PollTally, SecretBallotCast
+from tests.test_voting_support import close_secret, encrypted_ballot, open_poll, option, start_meeting
 
 THREADS = 12
 
@@ -38,17 +38,18 @@ def write_gate(request, monkeypatch):
     return request.param
 
 
-def _race(app, jobs: list[tuple[int, int, list[int]]]) -> list[object]:
-    """Run cast_ballot(poll_id, user_id, option_ids) for every job at once; return each outcome."""
+def _race(app, jobs: list[tuple]) -> list[object]:
+    """Run cast_ballot(poll_id, user_id, option_ids[, encrypted ballot]) for every job at once; return
+    each outcome."""
     barrier = threading.Barrier(len(jobs))
     results: list[object] = [None] * len(jobs)
 
-    def run(i: int, poll_id: int, user_id: int, option_ids: list[int]) -> None:
+    def run(i: int, poll_id: int, user_id: int, option_ids: list[int] | None, ballot: dict | None = None) -> None:
         # Wait before touching the pool: more threads than pooled connections must not deadlock here.
         barrier.wait(timeout=60)
         with app.app_context(), Session(db.engine, expire_on_commit=False) as s:
             try:
-                results[i] = cast_ballot(s, poll_id, s.get(User, user_id), option_ids)
+                results[i] = cast_ballot(s, poll_id, s.get(User, user_id), option_ids, None, ballot)
                 s.commit()
             except Conflict as err:
                 s.rollback()
@@ -94,17 +95,19 @@ def test_concurrent_distinct_voters_lose_no_count(app, as_user, world):
     db.session.remove()
     poll = open_poll(as_user, world, secret=True)
     roles = ("for", "against", "abstain")
-    jobs = [(poll["id"], uid, [option(poll, roles[i % 3])]) for i, uid in enumerate(ids)]
-    # Every voter twice at once: each counted exactly once.
-    results = _race(app, jobs + jobs)
+    # Every voter twice at once (two devices, each encrypting the choice afresh): each counted exactly once.
+    jobs = [(poll["id"], uid, None, encrypted_ballot(poll, roles[i % 3])) for _ in (0, 1) for i, uid in enumerate(ids)]
+    results = _race(app, jobs)
     assert sum(isinstance(r, dict) for r in results) == THREADS, results
     assert [r for r in results if not isinstance(r, dict)] == ["already_voted"] * THREADS
     tally = db.session.get(PollTally, poll["id"])
-    assert tally.ballots == THREADS
-    assert tally.counts == {str(option(poll, r)): THREADS // 3 for r in roles}
-    assert db.session.execute(select(func.count()).select_from(BallotCast)
-                              .where(BallotCast.poll_id == poll["id"])).scalar_one() == THREADS
+    assert tally.ballots == THREADS and tally.counts == {}  # a secret poll has no count until the result
+    for model in (SecretBallotCast, EncryptedBallot):
+        assert db.session.execute(select(func.count()).select_from(model)
+                                  .where(model.poll_id == poll["id"])).scalar_one() == THREADS
     db.session.remove()
+    closed = close_secret(as_user, world, poll)
+    assert {o["id"]: o["count"] for o in closed["result"]["options"]} == {option(poll, r): THREADS // 3 for r in roles}
 
 
 # ----------------------------------------------------------------------------- two OS processes

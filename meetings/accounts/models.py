@@ -23,6 +23,8 @@ class User(UserMixin, Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200))
+    # For SMS reminders (meetings/notifications/channels/sms.py); as the gateway expects it, e.g. 84912345678.
+    phone: Mapped[str | None] = mapped_column(String(30))
     password_hash: Mapped[str] = mapped_column(String(255))
     # Global role: None for ordinary users; meeting roles live on Participant.
     global_role: Mapped[str | None] = mapped_column(String(20))

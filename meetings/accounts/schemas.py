@@ -12,6 +12,10 @@ class TokenRequest(ma.Schema):
     label = ma.fields.String(validate=validate.Length(max=100))
 
 
+# Digits with an optional leading + and the usual separators; the SMS gateway gets it as stored.
+PHONE_PATTERN = r"^\+?[0-9][0-9 ().-]{5,28}$"
+
+
 class TokenResponse(ma.Schema):
     token = ma.fields.String(required=True)
     expires_at = ma.fields.DateTime(required=True)
@@ -26,6 +30,7 @@ class UserOut(ma.Schema):
     username = ma.fields.String(metadata={"description": "administrators and the owner only"})
     full_name = ma.fields.String(required=True)
     email = ma.fields.String(allow_none=True, metadata={"description": "administrators and the owner only"})
+    phone = ma.fields.String(allow_none=True, metadata={"description": "for SMS; administrators and the owner only"})
     global_role = ma.fields.String(allow_none=True, metadata={"description": "administrators and the owner only"})
     locale = ma.fields.String(allow_none=True, metadata={"description": "administrators and the owner only"})
     active = ma.fields.Boolean(metadata={"description": "administrators and the owner only"})
@@ -39,6 +44,8 @@ class UserCreate(ma.Schema):
     password = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     full_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = ma.fields.Email(allow_none=True)
+    phone = ma.fields.String(allow_none=True, validate=validate.Regexp(PHONE_PATTERN, error="Not a phone number."),
+                             metadata={"description": "for SMS reminders, e.g. +84912345678"})
     global_role = ma.fields.String(allow_none=True, validate=validate.OneOf(GLOBAL_ROLES))
     clearance = ma.fields.String(validate=validate.OneOf(CLEARANCES))
 
@@ -46,6 +53,8 @@ class UserCreate(ma.Schema):
 class UserUpdate(ma.Schema):
     full_name = ma.fields.String(validate=validate.Length(min=1, max=200))
     email = ma.fields.Email(allow_none=True)
+    phone = ma.fields.String(allow_none=True, validate=validate.Regexp(PHONE_PATTERN, error="Not a phone number."),
+                             metadata={"description": "for SMS reminders, e.g. +84912345678"})
     locale = ma.fields.String(allow_none=True, validate=validate.OneOf(("vi", "en")))
     password = ma.fields.String(validate=validate.Length(min=1, max=200),
                                 metadata={"description": "an administrator's reset of another account"})

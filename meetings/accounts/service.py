@@ -28,7 +28,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password")
 
 # What a user's PATCH may set directly (the password is hashed apart).
-USER_FIELDS = ("full_name", "email", "locale", "global_role", "active", "clearance")
+USER_FIELDS = ("full_name", "email", "phone", "locale", "global_role", "active", "clearance")
 
 
 def hash_password(password: str) -> str:
@@ -53,6 +53,7 @@ def create_user(
     full_name: str,
     *,
     email: str | None = None,
+    phone: str | None = None,
     global_role: str | None = None,
     clearance: str = DEFAULT_CLEARANCE,
     actor_id: int | None = None,
@@ -79,6 +80,7 @@ def create_user(
         username=username,
         full_name=full_name.strip() or username,
         email=email,
+        phone=phone,
         password_hash=hash_password(password),
         global_role=global_role,
         clearance=clearance,
@@ -92,11 +94,11 @@ def create_user(
 
 def add_user(session: Session, actor: User, *, username: str, password: str, full_name: str,
              email: str | None = None, global_role: str | None = None,
-             clearance: str = DEFAULT_CLEARANCE) -> User:
+             clearance: str = DEFAULT_CLEARANCE, phone: str | None = None) -> User:
     """An administrator creates a user."""
     if not policy.can_manage_users(actor):
         raise Forbidden("Only an administrator can create users.")
-    return create_user(session, username, password, full_name, email=email, global_role=global_role,
+    return create_user(session, username, password, full_name, email=email, phone=phone, global_role=global_role,
                        clearance=clearance, actor_id=actor.id)
 
 

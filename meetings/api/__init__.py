@@ -141,10 +141,15 @@ def init_api(app: Flask) -> None:
     from meetings.documents.views import blp as documents_blp
     from meetings.live.views import blp as live_blp
     from meetings.minutes.views import blp as minutes_blp
+    from meetings.notifications.inbox_views import blp as notifications_blp
+    from meetings.notifications.push_views import blp as push_blp
+    from meetings.notifications.views import blp as invitations_blp
+    from meetings.voting.committee_views import blp as committee_blp
     from meetings.voting.views import blp as voting_blp
 
-    domains = (accounts_blp, factors_blp, agenda_blp, documents_blp, live_blp, voting_blp,
-               annotations_blp, minutes_blp, archive_blp)
+    domains = (accounts_blp, factors_blp, agenda_blp, documents_blp, live_blp, voting_blp, committee_blp,
+               annotations_blp, minutes_blp, archive_blp, push_blp, invitations_blp,
+               notifications_blp)
     for blp in domains:
         api.register_blueprint(blp, url_prefix=API_PREFIX)
         # CSRF for the API is checked in accounts.auth: only cookie sessions need it.

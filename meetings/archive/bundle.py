@@ -9,6 +9,8 @@
                                             (confidential ones stamped for the exporter, or left out)
     data/attendance.csv, attendance.json
     data/votes.csv, votes.json              every poll's figures; each voter's choice for open polls
+    data/polls/<id>/bulletin-board.json     each secret poll's bulletin board (encrypted ballots, proofs, count)
+    data/polls/<id>/verify_board.py, elgamal.py, elgamal_dkg.py   its stand-alone verifier (needs pysodium)
     data/speakers.json
     data/audit-log.jsonl                    the meeting's audit entries with their chain hashes
     data/trust/ca-chain.pem                 the trust anchors: verify the signatures with the bag alone
@@ -50,6 +52,7 @@ from meetings.minutes import files, report, trust
 from meetings.minutes.models import Minutes
 from meetings.platform.audit.models import AuditEntry
 from meetings.platform.audit.service import verify_chain
+from meetings.voting import board
 from meetings.voting.export import ballots
 from meetings.voting.models import Poll
 from meetings.voting.results import poll_results_for_minutes
@@ -104,6 +107,19 @@ def _votes(session: Session, meeting_id: int) -> tuple[list[dict[str, Any]], lis
                                 v["cast_by_name"], v["by_proxy_for"], "; ".join(v["choice_labels"]),
                                 " ".join(str(i) for i in v["option_ids"]), v["weight"], v["cast_at"]])
     return polls, rows
+
+
+def _boards(session: Session, bag_dir: Path, polls: list[dict[str, Any]]) -> None:
+    """Each secret poll of the bag (the polls votes.json lists) with its bulletin board and the verifier."""
+    for p in polls:
+        poll = session.get(Poll, p["poll_id"]) if p.get("secret") else None
+        if poll is None or poll.board_id is None:  # named, or secret from before encrypted ballots
+            continue
+        folder = bag_dir / "polls" / str(poll.id)
+        folder.mkdir(parents=True)
+        _dump(folder / "bulletin-board.json", board.bulletin_board(session, poll))
+        for name, content in board.verifier_files().items():
+            (folder / name).write_bytes(content)
 
 
 def _minutes_files(bag_dir: Path, minutes: list[Minutes], storage: str) -> None:
@@ -169,6 +185,7 @@ def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], 
         polls, vote_rows = _votes(session, meeting.id)
         _dump(bag_dir / "votes.json", polls)
         _csv(bag_dir / "votes.csv", VOTES_CSV, vote_rows)
+        _boards(session, bag_dir, polls)
         _dump(bag_dir / "speakers.json", speaker_history(session, meeting.id))
         released_docs = policy.released_document_ids(session, meeting)
         entries = [e for e in session.execute(select(AuditEntry).where(AuditEntry.meeting_id == meeting.id)

@@ -26,6 +26,9 @@ Gói này là một "túi" BagIt (RFC 8493). Các tệp:
                                           (dòng "option"); với biểu quyết công khai, thêm lựa chọn của từng
                                           người (dòng "ballot": người bỏ phiếu, lựa chọn, bỏ phiếu thay cho ai
                                           theo ủy quyền, trọng số, thời điểm). Bỏ phiếu kín chỉ có số phiếu.
+  polls/<mã>/bulletin-board.json          Bảng công khai của từng cuộc bỏ phiếu kín: mọi lá phiếu đã mã hoá, mã
+  polls/<mã>/verify_board.py, elgamal.py, theo dõi, kết quả giải mã của Ban kiểm phiếu và các chứng minh. Ai cũng
+  elgamal_dkg.py                          kiểm tra được: python verify_board.py bulletin-board.json (cần pysodium).
   speakers.json                           Các lượt phát biểu.
   audit-log.jsonl                         Nhật ký kiểm toán của phiên họp, mỗi dòng một bản ghi với mã băm chuỗi
                                           (trừ các bản ghi về tài liệu chưa từng phát hành).
@@ -64,6 +67,10 @@ This package is a BagIt bag (RFC 8493). The files:
   votes.csv, votes.json                   Votes: every poll's count per option ("option" rows); for open (named)
                                           polls also each voter's choice ("ballot" rows: voter, choices, by proxy
                                           for whom, weight, cast time). Secret polls appear as counts only.
+  polls/<id>/bulletin-board.json          Each secret poll's bulletin board: every encrypted ballot, its tracking
+  polls/<id>/verify_board.py, elgamal.py, code, the counting committee's partial decryptions and every proof.
+  elgamal_dkg.py                          Anyone can check it: python verify_board.py bulletin-board.json (needs
+                                          pysodium).
   speakers.json                           Who spoke, when, for how long.
   audit-log.jsonl                         The meeting's audit entries, one per line, with their chain hashes
                                           (except those about documents never published).

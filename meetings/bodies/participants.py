@@ -20,6 +20,7 @@ from meetings.bodies.checks import announce, check_open, known_user, require_cha
 from meetings.bodies.models import PARTICIPANT_ROLES, Meeting, Participant
 from meetings.core.errors import Conflict, Invalid, NotFound
 from meetings.platform.audit import service as audit
+from meetings.platform.signals import participant_added, participant_removed
 
 _ROLE_ORDER = {"chair": 0, "secretary": 1, "delegate": 2, "observer": 3}
 
@@ -68,6 +69,7 @@ def add_participant(session: Session, meeting: Meeting, actor: User, *, user_id:
                  details={"user_id": user_id, "role": role, "can_vote": can_vote, "vote_weight": vote_weight})
     announce(session, meeting, "participants.changed",
              {"action": "added", "participant_id": participant.id, "user_id": user_id}, actor)
+    participant_added.send(None, session=session, meeting=meeting, participant=participant, actor=actor)
     return participant
 
 
@@ -110,3 +112,4 @@ def remove_participant(session: Session, meeting: Meeting, actor: User, *, parti
                  meeting_id=meeting.id, details={"user_id": uid})
     announce(session, meeting, "participants.changed",
              {"action": "removed", "participant_id": pid, "user_id": uid}, actor)
+    participant_removed.send(None, session=session, meeting=meeting, user_id=uid, actor=actor)

@@ -33,6 +33,7 @@ from meetings.core.db import utcnow
 from meetings.core.errors import Conflict, Forbidden, Invalid
 from meetings.platform.audit import service as audit
 from meetings.platform.realtime import eventlog
+from meetings.platform.signals import meeting_rescheduled, meeting_status_changed
 
 MEETING_FIELDS = ("title", "description", "place", "starts_at", "ends_at", "confidentiality",
                   "quorum_numerator", "quorum_denominator")
@@ -129,6 +130,8 @@ def update_meeting(session: Session, meeting: Meeting, actor: User, **fields: An
     audit.record(session, "meeting.updated", actor_id=actor.id, object_type="meeting", object_id=meeting.id,
                  meeting_id=meeting.id, details={"fields": changed})
     announce(session, meeting, "meeting.updated", {"fields": changed}, actor)
+    if {"starts_at", "ends_at", "place"} & set(changed):  # invitations send an update (notifications)
+        meeting_rescheduled.send(None, session=session, meeting=meeting, fields=changed, actor=actor)
     return meeting
 
 
@@ -150,6 +153,7 @@ def change_status(session: Session, meeting: Meeting, actor: User, *, status: st
     # Always logged, even back to draft: tablets must learn the meeting left (or entered) their view.
     eventlog.append(session, meeting.id, "meeting.status", {"status": status, "previous": previous},
                     actor_id=actor.id)
+    meeting_status_changed.send(None, session=session, meeting=meeting, previous=previous, status=status, actor=actor)
     return meeting
 
 

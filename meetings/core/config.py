@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from meetings.core.outbound import outbound_settings
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -102,7 +104,15 @@ def load_settings(overrides: dict | None = None) -> dict:
         # WebAuthn relying party: its id (a host name) and origin; default: the host the browser asked.
         "WEBAUTHN_RP_ID": os.environ.get("WEBAUTHN_RP_ID") or None,
         "WEBAUTHN_ORIGIN": os.environ.get("WEBAUTHN_ORIGIN") or None,
+        # Reminders and alerts (meetings/notifications/reminders.py): minutes before a meeting (a body's
+        # own setting wins), how late a missed reminder may still go out, how long read in-app
+        # notifications are kept, and SMS without Vietnamese diacritics (160 characters, any gateway).
+        "NOTIFY_REMINDER_OFFSETS": os.environ.get("NOTIFY_REMINDER_OFFSETS", "1440,60"),
+        "NOTIFY_REMINDER_LATE_MINUTES": _int("NOTIFY_REMINDER_LATE_MINUTES", 120),
+        "NOTIFY_INBOX_DAYS": _int("NOTIFY_INBOX_DAYS", 90),
+        "NOTIFY_SMS_UNACCENTED": _bool("NOTIFY_SMS_UNACCENTED", False),
     }
+    settings.update(outbound_settings())  # the job queue, the outbox and the channels (meetings/core/outbound.py)
     if overrides:
         settings.update(overrides)
     return settings

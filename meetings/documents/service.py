@@ -44,7 +44,7 @@ from meetings.documents.receiving import (  # noqa: F401
 )
 from meetings.platform.audit import service as audit
 from meetings.platform.realtime import eventlog
-from meetings.platform.signals import document_opened, document_replaced
+from meetings.platform.signals import document_opened, document_published, document_replaced
 
 MAX_TITLE = 500
 MAX_FILENAME = 300
@@ -125,6 +125,7 @@ def add_document(
                           "confidentiality": confidentiality, "published": doc.published})
     if doc.published:
         _announce(session, meeting, "document.published", doc, uploaded_by_id)
+        document_published.send(None, session=session, document=doc, actor_id=uploaded_by_id)
     return doc
 
 
@@ -245,6 +246,8 @@ def update_document(session: Session, doc: Document, actor: User, changes: dict[
     if "published" in changed:
         _announce(session, meeting, "document.published" if doc.published else "document.unpublished",
                   doc, actor_id)
+    if changed.get("published") == [False, True]:  # alerts follow (notifications)
+        document_published.send(None, session=session, document=doc, actor_id=actor_id)
     return doc
 
 

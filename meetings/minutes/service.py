@@ -31,6 +31,7 @@ from meetings.minutes.record import MinutesRecord
 from meetings.minutes.runner import job_seconds, run_job
 from meetings.minutes.search_text import search_key
 from meetings.platform.audit import service as audit
+from meetings.platform.signals import minutes_ready_to_sign
 
 EDITABLE = ("number", "opening_text", "closing_text", "recipients", "conclusions", "language")
 # The sitting has ended: an adjourned one may still resume, and its minutes would then be wrong.
@@ -193,6 +194,7 @@ def finalize(session: Session, m: Minutes, actor: User, config: Mapping[str, Any
     audit.record(session, "minutes.finalized", actor_id=actor.id, object_type="minutes", object_id=m.id,
                  meeting_id=m.meeting_id, details={"sha256": m.sha256, "pages": m.page_count})
     notices.status_changed(session, m, actor.id)
+    minutes_ready_to_sign.send(None, session=session, minutes=m, actor=actor)  # the signers are told (notifications)
     notices.progress(actor.id, m.id, "done", 100)
     return m
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -35,13 +36,13 @@ from sqlalchemy.orm import Session, scoped_session
 
 from meetings.accounts.models import User
 from meetings.bodies.models import BodyMember, Meeting, Participant
-from meetings.core.db import end_read_only_transaction, utcnow
-from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
+from meetings.core.db import end_read_only_transaction, ends_savepoint, utcnow
+from meetings.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from meetings.platform.audit import service as audit
 from meetings.platform.realtime import eventlog
 from meetings.platform.realtime.rooms import managers_room
-from meetings.voting import closing, expiry, tally
-from meetings.voting.models import BallotCast, Poll, PollTally, Proxy
+from meetings.voting import closing, elgamal, expiry, tally
+from meetings.voting.models import BallotCast, EncryptedBallot, Poll, PollTally, Proxy, SecretBallotCast
 from meetings.voting.proxies import active_proxy
 from meetings.voting.results import live_tally
 
@@ -84,12 +85,39 @@ def _checked_choice(poll: Poll, option_ids: Any) -> list[int]:
     return sorted(option_ids)
 
 
+@dataclass(frozen=True)
+class SealedBallot:
+    """An encrypted ballot whose proofs hold, with its hash (its key in the box) and tracking code."""
+
+    content: dict[str, Any]
+    hash: str
+    tracking_code: str
+
+
+def sealed_ballot(poll: Poll, option_ids: Any, ballot: Any) -> SealedBallot:
+    """Check a secret poll's encrypted ballot (every proof, against the poll's key and board id).
+
+    Pure computation, no database: runs before anything is written, outside the write gate."""
+    if option_ids is not None or not isinstance(ballot, dict):
+        raise DomainError("A secret poll takes an encrypted ballot, never option ids.",  # 400
+                          code="encrypted_ballot_required")
+    try:
+        elgamal.verify_ballot(poll.public_key, poll.board_id, len(_option_ids(poll)), poll.min_choices,
+                              poll.max_choices, ballot)
+        digest = elgamal.ballot_hash(poll.board_id, ballot)
+    except (elgamal.InvalidProof, ValueError, TypeError, KeyError) as err:  # anything the received data broke
+        raise DomainError(f"The ballot does not verify: {err}.", code="invalid_ballot") from None  # 400
+    return SealedBallot(content=ballot, hash=digest, tracking_code=elgamal.tracking_code(digest))
+
+
 _CALLER = (select(Participant, Meeting.last_seq, Proxy.id)
            .join(Meeting, Meeting.id == Participant.meeting_id)
            .outerjoin(Proxy, and_(Proxy.meeting_id == Participant.meeting_id,
                                   Proxy.active_grantor_id == Participant.user_id))
            .where(Participant.meeting_id == bindparam("mid"), Participant.user_id == bindparam("uid")))
 _INSERT_BALLOT = insert(BallotCast.__table__)
+_INSERT_SECRET_CAST = insert(SecretBallotCast.__table__)
+_INSERT_ENCRYPTED = insert(EncryptedBallot.__table__)
 
 
 def _caller(session: Session, meeting_id: int, user_id: int) -> tuple[Participant | None, int, bool]:
@@ -106,17 +134,22 @@ def _voting(p: Participant | None) -> Participant | None:
 
 
 def cast_ballot(session: Session, poll_id: int, user: User, option_ids: Any,
-                on_behalf_of: int | None = None) -> dict[str, Any]:
+                on_behalf_of: int | None = None, ballot: Any = None) -> dict[str, Any]:
     """Cast ``user``'s ballot (or, holding a proxy, ``on_behalf_of``'s) in an open poll.
 
-    Returns the acknowledgement for the caster: never a secret choice.
+    A named poll takes ``option_ids``; a secret one only an encrypted ``ballot``
+    (``meetings.voting.elgamal``), its proofs checked before anything is written.
+    Returns the acknowledgement for the caster: never a secret choice (a secret
+    ballot's tracking code instead, told to the caster only).
     """
-    if session.get_bind().dialect.name != "sqlite":
-        _pass_gate(session)  # reads too: a greenlet holding row locks must not queue behind hundreds
     # ---- 1. read and validate
     poll = session.get(Poll, poll_id)
     if poll is None:
         raise NotFound("No such poll.")
+    if session.get_bind().dialect.name != "sqlite" and not poll.secret:
+        # Reads too: a greenlet holding row locks must not queue behind hundreds. A secret ballot's
+        # reads take no lock, and its proofs are checked outside the gate (CPU, ~ms per ballot).
+        _pass_gate(session)
     meeting_id = poll.meeting_id
     participant, seq, gave_proxy = _caller(session, meeting_id, user.id)
     caster = _voting(participant)
@@ -132,7 +165,12 @@ def cast_ballot(session: Session, poll_id: int, user: User, option_ids: Any,
         raise Conflict(f"The poll is {poll.status}: ballots are taken only while it is open.", code="poll_not_open")
     if expired:
         raise Conflict("The poll's time limit has passed.", code="poll_not_open")
-    choice = _checked_choice(poll, option_ids)
+    if poll.secret:
+        sealed = sealed_ballot(poll, option_ids, ballot)
+    else:
+        if ballot is not None:
+            raise Invalid("A named poll takes option_ids, not an encrypted ballot.", code="invalid_choice")
+        choice = _checked_choice(poll, option_ids)
     voter_id = user.id if on_behalf_of is None else on_behalf_of
     if voter_id != user.id:
         if caster is None or active_proxy(session, meeting_id, voter_id, user.id) is None:
@@ -151,6 +189,8 @@ def cast_ballot(session: Session, poll_id: int, user: User, option_ids: Any,
     if weight < 1:
         raise Forbidden("This member's vote carries no weight.", code="not_entitled")
     entitled = tally.entitled_cached(session, meeting_id, seq)
+    if poll.secret:
+        return _cast_secret(session, poll, user, voter_id, weight, sealed, entitled)
 
     # ---- 2. write: has-voted row, tally row, audit entry (the caller commits)
     _enter_write_phase(session)
@@ -164,7 +204,7 @@ def cast_ballot(session: Session, poll_id: int, user: User, option_ids: Any,
         try:
             session.execute(_INSERT_BALLOT, {
                 "poll_id": poll.id, "voter_id": voter_id, "cast_by_id": user.id, "weight": weight,
-                "cast_at": utcnow(), "choice": None if poll.secret else choice})
+                "cast_at": utcnow(), "choice": choice})
         except IntegrityError as err:
             raise Conflict("This ballot has already been cast.", code="already_voted") from err
     row = tally.locked_tally(session, poll.id)
@@ -176,21 +216,52 @@ def cast_ballot(session: Session, poll_id: int, user: User, option_ids: Any,
     tally.add_to_tally(row, choice, weight)
     session.flush()
 
-    details: dict[str, Any] = {"voter_id": voter_id, "by_proxy": voter_id != user.id}
-    if not poll.secret:
-        details["option_ids"] = choice
+    details: dict[str, Any] = {"voter_id": voter_id, "by_proxy": voter_id != user.id, "option_ids": choice}
     action = "vote.changed" if existing is not None else "vote.cast"
     audit.record(session, action, actor_id=user.id, object_type="poll", object_id=poll.id,
                  meeting_id=meeting_id, details=details)
-    _announce(session, poll, meeting_id, row, voter_id, user.id, None if poll.secret else choice, entitled)
+    _announce(session, poll, meeting_id, row, voter_id, user.id, choice, entitled)
+    _close_if_complete(session, poll, row, entitled)
+    return {"poll_id": poll.id, "voter_id": voter_id, "voted": True, "option_ids": choice}
+
+
+def _cast_secret(session: Session, poll: Poll, user: User, voter_id: int, weight: int, sealed: SealedBallot,
+                 entitled: int) -> dict[str, Any]:
+    """The write phase of a secret ballot: the has-voted row and the encrypted ballot, apart.
+
+    Neither row carries a time or a serial id, and nothing joins them: the ballot is
+    keyed by its hash. The tally row is only the lock and the public counters."""
+    _enter_write_phase(session)
+    try:
+        session.execute(_INSERT_SECRET_CAST, {"poll_id": poll.id, "voter_id": voter_id, "cast_by_id": user.id,
+                                              "weight": weight})
+    except IntegrityError as err:
+        raise Conflict("This ballot has already been cast.", code="already_voted") from err
+    try:
+        session.execute(_INSERT_ENCRYPTED, {"poll_id": poll.id, "hash": sealed.hash, "weight": weight,
+                                            "content": sealed.content})
+    except IntegrityError as err:  # a copy of a ballot already in the box
+        raise Conflict("This very ballot is already in the box.", code="duplicate_ballot") from err
+    row = tally.locked_tally(session, poll.id)
+    if row.sealed:  # closed by another transaction after we read the poll
+        raise Conflict("The poll is closed: ballots are taken only while it is open.", code="poll_not_open")
+    row.ballots += 1
+    row.weight += weight
+    session.flush()
+    audit.record(session, "vote.cast", actor_id=user.id, object_type="poll", object_id=poll.id,
+                 meeting_id=poll.meeting_id, details={"voter_id": voter_id, "by_proxy": voter_id != user.id})
+    _announce(session, poll, poll.meeting_id, row, voter_id, user.id, None, entitled)
+    _close_if_complete(session, poll, row, entitled)
+    # The tracking code goes to the caster in this answer only: stored beside the voter, or sent to
+    # their other devices, it would tie them to their ciphertext.
+    return {"poll_id": poll.id, "voter_id": voter_id, "voted": True, "tracking_code": sealed.tracking_code}
+
+
+def _close_if_complete(session: Session, poll: Poll, row: PollTally, entitled: int) -> None:
     if poll.close_when_complete and not poll.allow_change and row.ballots >= entitled:
         # The cache said complete: make sure with a fresh count before closing for everyone.
-        if row.ballots >= tally.entitled_count(session, meeting_id):
+        if row.ballots >= tally.entitled_count(session, poll.meeting_id):
             closing.close(session, poll, None)
-    ack: dict[str, Any] = {"poll_id": poll.id, "voter_id": voter_id, "voted": True}
-    if not poll.secret:
-        ack["option_ids"] = choice
-    return ack
 
 
 def _enter_write_phase(session: Session) -> None:
@@ -229,6 +300,8 @@ def _pass_gate(session: Session) -> None:
 
 
 def _leave_write_phase(session: Session, *_args: Any) -> None:
+    if ends_savepoint(session):
+        return
     if session.info.pop(_GATE_KEY, None):
         _WRITE_GATE.release()
 

@@ -12,4 +12,6 @@ def vote_cast(user, data):
     """Cast a ballot from a tablet. The ack never carries a secret choice; the voter's other
     devices (and the proxy holder's) get ``vote.confirmed``, the managers ``poll.progress``."""
     # cast_ballot checks who may see and vote in the poll itself, with a few indexed lookups.
-    return casting.cast_ballot(db.session, data["poll_id"], user, data["option_ids"], data.get("on_behalf_of"))
+    # A secret poll's ack carries the ballot's tracking code (and only this device gets it).
+    return casting.cast_ballot(db.session, data["poll_id"], user, data.get("option_ids"), data.get("on_behalf_of"),
+                               data.get("ballot"))

@@ -1,4 +1,4 @@
-"""Polls past their time limit: closed in their own short unit of work, never by a reader's transaction.
+"""Polls past their time limit, and counts to resume: each in its own short unit of work, never a reader's.
 
 A poll with a time limit must read as closed, with its result, and the close
 must have been broadcast, by the time anyone reads it or casts a ballot in it.
@@ -10,6 +10,10 @@ own transaction stays read-only: a GET never writes.
 Why not a timer greenlet per poll: it would be lost on restart and need a
 sweeper anyway, and tests (and clocks) that move a deadline into the past
 expect the next read to see the poll closed.
+
+The same hook resumes a secret poll's count: a ``counting`` poll that has k
+partial decryptions stored but no result (``counting.needs_combining``) is
+combined by the next read of it, in a unit of work of its own (:func:`combine_due`).
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, scoped_session
 
 from meetings.core.db import has_written
-from meetings.voting import cleanup, closing
+from meetings.voting import closing, counting, tally
 from meetings.voting.models import Poll, PollTally
 
 
@@ -44,6 +48,20 @@ def close_due(session: Session, poll_id: int) -> bool:
     return True
 
 
+def combine_due(session: Session, poll_id: int) -> bool:
+    """Combine a counting poll's stored partials into its result, in a session of its own that commits.
+
+    True when this call produced the result; concurrent callers queue on the tally row."""
+    with Session(bind=session.get_bind(), expire_on_commit=False) as own:
+        tally.locked_tally(own, poll_id)
+        poll = own.get(Poll, poll_id)
+        if poll is None or not counting.combine(own, poll):
+            own.rollback()
+            return False
+        own.commit()  # this unit of work's commit point: the result, its audit entry and its broadcasts
+    return True
+
+
 def settle(session: Session, polls: Iterable[Poll]) -> bool:
     """Close those of ``polls`` whose time limit passed, so that ``session`` reads them closed.
 
@@ -52,21 +70,26 @@ def settle(session: Session, polls: Iterable[Poll]) -> bool:
     transaction is ended (rolled back: it holds nothing) so that its next reads see
     the closes. When the caller is already writing, the close joins its transaction
     (a second session could not write beside it) and is committed with it.
-    True when any poll was due. A secret poll still ``closing`` (its scrub failed so far)
-    gets its retrier started: a read is the next opportunity (see cleanup).
+    True when any poll was due. A counting poll with k partials and no result is combined
+    the same way (see :func:`combine_due`).
     """
     polls = list(polls)
-    cleanup.retry_withheld(session, polls)
     due = [p for p in polls if closing.is_expired(p)]
-    if not due:
+    to_combine = [p for p in polls if counting.needs_combining(session, p)]
+    if not due and not to_combine:
         return False
     real = session() if isinstance(session, scoped_session) else session
     if has_written(real):
         for poll in due:
             closing.close(real, poll, None)
+        for poll in to_combine:
+            tally.locked_tally(real, poll.id)
+            counting.combine(real, poll)
         return True
     for poll in due:
         close_due(real, poll.id)
+    for poll in to_combine:
+        combine_due(real, poll.id)
     real.rollback()  # expires what it loaded: the polls read afresh, closed
     return True
 

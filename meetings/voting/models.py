@@ -1,12 +1,13 @@
-"""Polls, their options, who has voted, the tally, and proxies.
+"""Polls, their options, who has voted, the tally, the encrypted ballots, and proxies.
 
-Secret ballots: "who has voted" (``BallotCast``) is kept apart from "what was
-voted" (``PollTally``). A secret choice is never stored on its own row: it
-only changes the counts of the poll's single tally row, updated in the same
-transaction that inserts the has-voted row. One row holding every count
-carries no voter, no timestamp, and no id or row order that could be lined up
-with the has-voted rows (see docs/realtime.md, "Voting", for the residual
-forensic risk and how closing a poll scrubs it).
+Named polls: ``BallotCast`` holds who voted and their choice; ``PollTally`` the counts.
+
+Secret polls: "who has voted" (``SecretBallotCast``) is kept apart from "what was
+voted" (``EncryptedBallot``, ElGamal ciphertexts under the counting committee's
+key, see ``meetings.voting.elgamal``). Neither table has a serial id, a
+timestamp or a rowid (SQLite: WITHOUT ROWID, rows kept in primary-key order),
+so nothing lines a ballot up with its voter. No plaintext choice or count of a
+secret poll is ever stored before the committee decrypts the aggregate.
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from meetings.core.db import Base, UtcDateTime, utcnow
+from meetings.voting import committee_models as _committee  # noqa: F401 (polls.committee_id refers to it)
 
 POLL_KINDS = ("for_against_abstain", "single", "multiple")
-# "closing": a secret poll takes no more ballots, its result withheld until the tally history is erased.
-POLL_STATUSES = ("draft", "open", "closing", "closed", "published", "annulled")
+# "counting": a secret poll takes no more ballots; its encrypted tally waits for k partial decryptions.
+POLL_STATUSES = ("draft", "open", "counting", "closed", "published", "annulled")
 MAJORITY_BASES = ("cast", "present", "entitled")
 TIE_RULES = ("chair", "reject")
 OUTCOMES = ("adopted", "rejected", "no_quorum")
@@ -73,6 +75,13 @@ class Poll(Base):
     tie_break_used: Mapped[bool] = mapped_column(Boolean, default=False)
     # Every figure the outcome was computed from (rules.decide's answer).
     result: Mapped[dict | None] = mapped_column(JSON)
+    # Secret polls: the committee whose key encrypts the ballots, the board id (random hex, set at
+    # open; the context of every proof), the key copied at open, and the aggregate set at close.
+    committee_id: Mapped[int | None] = mapped_column(ForeignKey("counting_committees.id", ondelete="SET NULL"))
+    board_id: Mapped[str | None] = mapped_column(String(32))
+    public_key: Mapped[str | None] = mapped_column(String(64))
+    # [{"a", "b"}] per option in position order; [] when no ballot was cast.
+    encrypted_tally: Mapped[list | None] = mapped_column(JSON)
 
     options: Mapped[list[PollOption]] = relationship(
         back_populates="poll", cascade="all, delete-orphan", order_by="PollOption.position"
@@ -93,10 +102,11 @@ class PollOption(Base):
 
 
 class BallotCast(Base):
-    """That ``voter`` has voted in ``poll`` (cast by ``cast_by``, the voter or their proxy).
+    """That ``voter`` has voted in named poll ``poll`` (cast by ``cast_by``, the voter or their proxy).
 
-    ``choice`` holds the option ids for named polls only; it is always NULL
-    for a secret poll. The unique constraint is what makes a ballot count once.
+    ``choice`` holds the option ids. Secret polls use ``SecretBallotCast`` instead (rows
+    of secret polls from before encrypted ballots keep ``choice`` NULL). The unique
+    constraint is what makes a ballot count once.
     """
 
     __tablename__ = "ballots_cast"
@@ -114,7 +124,9 @@ class BallotCast(Base):
 class PollTally(Base):
     """The running counts of one poll: ``counts`` maps option id (as text) to weighted count.
 
-    Deliberately no timestamp and no reference to any ballot. ``sealed`` is
+    A secret poll keeps one row too, only as the lock row of its ballots and for
+    the public counters ``ballots`` and ``weight``; its ``counts`` stay {} until
+    the result. Deliberately no timestamp and no reference to any ballot. ``sealed`` is
     set when the poll closes, so the row's last version is written by the
     closing transaction rather than by the last voter's.
     """
@@ -126,6 +138,51 @@ class PollTally(Base):
     ballots: Mapped[int] = mapped_column(Integer, default=0)
     weight: Mapped[int] = mapped_column(Integer, default=0)
     sealed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SecretBallotCast(Base):
+    """That ``voter`` has voted in secret poll ``poll`` (cast by ``cast_by``: the voter or their proxy).
+
+    No id, no time, no reference to the ballot: WITHOUT ROWID on SQLite, so the
+    rows are stored in (poll, voter) order, not in the order they arrived.
+    """
+
+    __tablename__ = "secret_ballots_cast"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    cast_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class EncryptedBallot(Base):
+    """One secret ballot as cast: its ciphertexts and proofs (``content``), keyed by its hash.
+
+    No timestamp, no voter, no serial id; WITHOUT ROWID on SQLite, so rows are
+    kept in hash order (random), not in arrival order. The primary key also
+    refuses a copied ballot.
+    """
+
+    __tablename__ = "encrypted_ballots"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    content: Mapped[dict] = mapped_column(JSON)
+
+
+class PartialDecryption(Base):
+    """Committee member ``member_index``'s partial decryption of a poll's encrypted tally, with proofs."""
+
+    __tablename__ = "partial_decryptions"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    member_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # [{"d", "c", "z"}] per option in position order.
+    shares: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class Proxy(Base):

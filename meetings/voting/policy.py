@@ -5,13 +5,14 @@ voting services, the REST views' answers and the socket path alike.
 
 - Drafts: only those who run the meeting see them.
 - Closed: the result to those who run the meeting; published: to everyone in it.
-- Closing (a secret poll whose tally history is not yet erased, see cleanup): to nobody.
+- Counting (a secret poll waiting for k partial decryptions of its committee): the result to nobody.
 """
 from __future__ import annotations
 
 from meetings.accounts.models import User
 from meetings.bodies import permissions
-from meetings.bodies.models import Meeting
+from meetings.bodies.models import Meeting, Participant
+from meetings.voting.committee_models import CommitteeMember
 from meetings.voting.models import Poll, Proxy
 
 
@@ -62,3 +63,28 @@ def can_see_proxy(meeting: Meeting, user: User | None, proxy: Proxy) -> bool:
 def can_revoke_proxy(meeting: Meeting, user: User | None, proxy: Proxy) -> bool:
     """End a proxy: its grantor, or the secretariat."""
     return user is not None and (user.id == proxy.grantor_id or permissions.can_run(meeting, user))
+
+
+# --- the counting committee (meetings.voting.committee) ------------------------------------------
+
+def can_elect_committee(meeting: Meeting, user: User | None) -> bool:
+    """Elect (or replace) the meeting's counting committee: those who run the meeting."""
+    return permissions.can_run(meeting, user)
+
+
+def can_see_committee(meeting: Meeting, user: User | None) -> bool:
+    """See who sits on the committee and how far its ceremony is: everyone who sees the meeting
+    (its members' names and public keys go on every secret poll's bulletin board)."""
+    return permissions.can_view(meeting, user)
+
+
+def can_sit_on_committee(participant: Participant | None) -> bool:
+    """May be elected to the committee: any participant of the meeting."""
+    return participant is not None
+
+
+def can_take_part_in_ceremony(meeting: Meeting, user: User | None, member: CommitteeMember | None) -> bool:
+    """Publish this seat's ceremony messages and read what is addressed to it: the member alone
+    (not the secretariat: the messages come from the member's own device)."""
+    return user is not None and member is not None and member.user_id == user.id \
+        and permissions.can_view(meeting, user)

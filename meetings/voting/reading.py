@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from meetings.accounts.models import User
 from meetings.bodies import permissions
 from meetings.bodies.models import Meeting
-from meetings.core.errors import Forbidden, NotFound
-from meetings.voting import expiry, export, proxies
+from meetings.core.errors import Conflict, Forbidden, NotFound
+from meetings.voting import board, expiry, export, proxies
 from meetings.voting.models import Poll, Proxy
 from meetings.voting.policy import can_see_all_proxies, can_see_poll, can_see_proxy, can_see_result
 from meetings.voting.results import poll_view
@@ -62,6 +62,16 @@ def results_json(session: Session, poll_id: int, user: User) -> dict[str, Any]:
 def results_csv(session: Session, poll_id: int, user: User) -> str:
     """The same as CSV, if ``user`` may see it."""
     return export.results_csv(session, _result_poll(session, poll_id, user))
+
+
+def read_board(session: Session, poll_id: int, user: User) -> dict[str, Any]:
+    """A secret poll's bulletin board, for whoever may see the poll (its counts once they may see the result)."""
+    poll = visible_poll(session, poll_id, user)
+    if not poll.secret:
+        raise Conflict("A named poll has no bulletin board: its ballots are listed with its result.",
+                       code="not_secret")
+    return board.bulletin_board(session, poll, with_result=can_see_result(session.get(Meeting, poll.meeting_id),
+                                                                          user, poll))
 
 
 def list_proxies(session: Session, meeting_id: int, user: User) -> list[Proxy]:

@@ -22,7 +22,8 @@ from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
 from meetings.platform.realtime import snapshot
 from meetings.voting import tally
-from meetings.voting.models import BallotCast, Poll, PollTally, Proxy
+from meetings.voting.committee_models import CountingCommittee
+from meetings.voting.models import BallotCast, PartialDecryption, Poll, PollTally, Proxy, SecretBallotCast
 from meetings.voting.policy import can_see_poll, can_see_progress, can_see_result
 
 RECENT = timedelta(minutes=30)
@@ -52,6 +53,8 @@ def present_poll(poll: Poll) -> dict[str, Any]:
         "published_at": _iso(poll.published_at), "annulled_at": _iso(poll.annulled_at),
         "annul_reason": poll.annul_reason,
         "options": [{"id": o.id, "label": o.label, "role": o.role} for o in poll.options],
+        # Secret polls: what a device encrypts a ballot with (options in this order; None while a draft).
+        "committee_id": poll.committee_id, "board_id": poll.board_id, "public_key": poll.public_key,
     }
 
 
@@ -105,6 +108,8 @@ def poll_view(session: Session, poll: Poll, user: User, meeting: Meeting | None 
             view["entitled"] = tally.entitled_count(session, meeting.id)
             if poll.results_live and not poll.secret:
                 view["counts"] = live_tally(poll, row)
+    if poll.status == "counting":
+        view["count"] = count_progress(session, poll)
     if can_see_result(meeting, user, poll):
         view["result"] = public_result(poll)
         view["named_votes"] = named_votes(session, poll)
@@ -112,9 +117,19 @@ def poll_view(session: Session, poll: Poll, user: User, meeting: Meeting | None 
     return view
 
 
+def count_progress(session: Session, poll: Poll) -> dict[str, Any]:
+    """How far a secret poll's count is: which committee members sent their partial decryption,
+    and how many (k) are needed. Public: the hall shows it while counting."""
+    done = sorted(session.execute(select(PartialDecryption.member_index)
+                                  .where(PartialDecryption.poll_id == poll.id)).scalars())
+    threshold = session.execute(select(CountingCommittee.threshold)
+                                .where(CountingCommittee.id == poll.committee_id)).scalar_one_or_none()
+    return {"partials": done, "threshold": threshold}
+
+
 def _my_ballot(session: Session, poll: Poll, user: User) -> dict[str, Any]:
-    mine = session.execute(select(BallotCast).where(
-        BallotCast.poll_id == poll.id, BallotCast.voter_id == user.id)).scalar_one_or_none()
+    cast = SecretBallotCast if poll.secret else BallotCast  # who voted: the table of the poll's kind
+    mine = session.execute(select(cast).where(cast.poll_id == poll.id, cast.voter_id == user.id)).scalar_one_or_none()
     out: dict[str, Any] = {"voted": mine is not None}
     if mine is not None:
         out["cast_by_id"] = mine.cast_by_id
@@ -124,8 +139,8 @@ def _my_ballot(session: Session, poll: Poll, user: User) -> dict[str, Any]:
         Proxy.meeting_id == poll.meeting_id, Proxy.holder_id == user.id,
         Proxy.active_grantor_id.is_not(None))).scalars().all()
     if held:
-        voted = set(session.execute(select(BallotCast.voter_id).where(
-            BallotCast.poll_id == poll.id, BallotCast.voter_id.in_(held))).scalars())
+        voted = set(session.execute(select(cast.voter_id).where(
+            cast.poll_id == poll.id, cast.voter_id.in_(held))).scalars())
         out["proxies"] = [{"voter_id": g, "voted": g in voted} for g in held]
     return out
 

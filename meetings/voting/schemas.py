@@ -59,7 +59,10 @@ class PollCreate(ma.Schema):
 
 
 class BallotIn(ma.Schema):
-    option_ids = ma.fields.List(_int(), required=True, validate=validate.Length(max=100))
+    option_ids = ma.fields.List(_int(), validate=validate.Length(max=100),
+                                metadata={"description": "Named polls: the chosen option ids"})
+    ballot = ma.fields.Dict(metadata={"description": "Secret polls: the encrypted ballot "
+                                                     "({ciphertexts, total_proof}; docs/secret-ballot.md)"})
     on_behalf_of = _int(allow_none=True, metadata={"description": "The grantor's user id, when voting by proxy"})
 
 
@@ -72,6 +75,21 @@ class BallotAck(ma.Schema):
     voter_id = ma.fields.Integer(required=True)
     voted = ma.fields.Boolean(required=True)
     option_ids = ma.fields.List(ma.fields.Integer(), metadata={"description": "Named polls only"})
+    tracking_code = ma.fields.String(metadata={"description": "Secret polls: find it on the bulletin board"})
+
+
+class PartialIn(ma.Schema):
+    shares = ma.fields.List(ma.fields.Dict(), required=True, validate=validate.Length(max=100),
+                            metadata={"description": "One {d, c, z} per option, in the poll's option order"})
+
+
+class PartialAck(ma.Schema):
+    poll_id = ma.fields.Integer(required=True)
+    member_index = ma.fields.Integer(required=True)
+    shares = ma.fields.List(ma.fields.Dict(), metadata={"description": "As stored (the first valid submission)"})
+    status = ma.fields.String(metadata={"description": "counting, or closed/published once k partials combined"})
+    partials = ma.fields.Integer(metadata={"description": "How many members have sent theirs"})
+    threshold = ma.fields.Integer(metadata={"description": "How many are needed (k)"})
 
 
 class AnnulIn(ma.Schema):
@@ -104,6 +122,11 @@ class PollOut(ma.Schema):
     annulled_at = ma.fields.String(allow_none=True)
     annul_reason = ma.fields.String(allow_none=True)
     options = ma.fields.List(ma.fields.Dict())
+    committee_id = ma.fields.Integer(allow_none=True, metadata={"description": "Secret polls: the counting committee"})
+    board_id = ma.fields.String(allow_none=True, metadata={"description": "Secret polls: the context of every proof"})
+    public_key = ma.fields.String(allow_none=True, metadata={"description": "Secret polls: the key ballots are "
+                                                                            "encrypted with (hex), set at open"})
+    count = ma.fields.Dict(metadata={"description": "While counting: {partials: [member indices], threshold}"})
     voted = ma.fields.Integer(metadata={"description": "While open: to those who run the meeting, or all if live"})
     entitled = ma.fields.Integer()
     counts = ma.fields.List(ma.fields.Dict(), metadata={"description": "Named polls with live results only"})

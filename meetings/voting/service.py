@@ -8,6 +8,7 @@ Secret choices appear in no audit entry, event, notice or log line.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -17,9 +18,10 @@ from meetings.accounts.models import User
 from meetings.bodies.models import AgendaItem, Meeting
 from meetings.core.db import utcnow
 from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
+from meetings.platform import signals
 from meetings.platform.audit import service as audit
 from meetings.platform.realtime import eventlog
-from meetings.voting import closing, expiry, rules, tally
+from meetings.voting import closing, committee, expiry, rules, tally
 from meetings.voting.models import MAJORITY_BASES, POLL_KINDS, TIE_RULES, Poll, PollOption, PollTally
 from meetings.voting.policy import can_manage_polls, can_see_poll
 from meetings.voting.results import present_poll
@@ -111,6 +113,8 @@ def create_poll(session: Session, meeting: Meeting, actor: User, data: dict[str,
     )
     if not poll.title:
         raise Invalid("A poll needs a title.")
+    if secret:  # the sitting's counting committee (chair + secretary by default) holds its key
+        committee.ensure_committee(session, meeting, actor)
     session.add(poll)
     session.flush()
     audit.record(session, "poll.created", actor_id=actor.id, object_type="poll", object_id=poll.id,
@@ -126,21 +130,31 @@ def open_poll(session: Session, poll: Poll, actor: User) -> Poll:
     meeting = session.get(Meeting, poll.meeting_id)
     if meeting.status != "in_progress":
         raise Conflict("Polls open only while the meeting is in progress.", code="meeting_not_in_progress")
+    if poll.secret:  # every secret poll of the sitting uses the committee's key (409 committee_not_ready)
+        ready = committee.ready_committee(session, meeting)
+        if ready is None:
+            raise Conflict("The counting committee has not finished its key ceremony.", code="committee_not_ready")
+        # A random board id: the context of every proof, so no ballot fits another poll.
+        poll.committee_id, poll.public_key, poll.board_id = ready.id, ready.public_key, secrets.token_hex(16)
     now = utcnow()
     poll.status, poll.opened_at = "open", now
     poll.closes_at = now + timedelta(seconds=poll.time_limit_seconds) if poll.time_limit_seconds else None
-    session.add(PollTally(poll_id=poll.id, counts={str(o.id): 0 for o in poll.options}, ballots=0, weight=0))
+    # A secret poll's row is only the ballots' lock and the public counters: no count until the result.
+    counts = {} if poll.secret else {str(o.id): 0 for o in poll.options}
+    session.add(PollTally(poll_id=poll.id, counts=counts, ballots=0, weight=0))
     session.flush()
     audit.record(session, "poll.opened", actor_id=actor.id, object_type="poll", object_id=poll.id,
                  meeting_id=poll.meeting_id)
     entitled = tally.entitled_count(session, poll.meeting_id)
     eventlog.append(session, poll.meeting_id, "poll.opened",
                     {"poll": present_poll(poll), "voted": 0, "entitled": entitled}, actor_id=actor.id)
+    signals.poll_opened.send(None, session=session, poll=poll, actor=actor)
     return poll
 
 
 def close_poll(session: Session, poll: Poll, actor: User) -> Poll:
-    """open → closed: compute the outcome with every figure it used and store it."""
+    """open → closed: compute the outcome with every figure it used and store it (a secret poll:
+    open → counting, its encrypted tally summed for the committee to decrypt)."""
     _check_manage(session, poll, actor)
     return closing.close(session, poll, actor)
 

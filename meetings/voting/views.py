@@ -14,9 +14,19 @@ from meetings.bodies import permissions
 from meetings.core.extensions import db
 from meetings.platform.http.caller import require_user
 from meetings.platform.http.schemas import error_responses
-from meetings.voting import casting, proxies, reading, service
+from meetings.voting import casting, counting, proxies, reading, service
 from meetings.voting.results import poll_view
-from meetings.voting.schemas import AnnulIn, BallotAck, BallotIn, PollCreate, PollOut, ProxyIn, ProxyOut
+from meetings.voting.schemas import (
+    AnnulIn,
+    BallotAck,
+    BallotIn,
+    PartialAck,
+    PartialIn,
+    PollCreate,
+    PollOut,
+    ProxyIn,
+    ProxyOut,
+)
 
 blp = Blueprint("voting", __name__, description="Polls, ballots, results and proxies")
 
@@ -82,7 +92,8 @@ def open_poll(poll_id: int):
 @blp.response(200, PollOut)
 @_errors(403, 404, 409)
 def close_poll(poll_id: int):
-    """open → closed: the outcome is computed and stored with its figures."""
+    """open → closed: the outcome is computed and stored with its figures. A secret poll goes to
+    ``counting`` instead (its encrypted tally summed) until k committee members decrypt it."""
     return _transition(poll_id, service.close_poll)
 
 
@@ -108,8 +119,35 @@ def annul_poll(data, poll_id: int):
 @blp.response(201, BallotAck)
 @_errors(403, 404, 409)
 def cast_ballot(data, poll_id: int):
-    """Cast the caller's ballot, or with ``on_behalf_of`` a grantor's (proxy). Once only: 409 already_voted."""
-    return casting.cast_ballot(db.session, poll_id, require_user(), data["option_ids"], data.get("on_behalf_of"))
+    """Cast the caller's ballot, or with ``on_behalf_of`` a grantor's (proxy). Once only: 409 already_voted.
+
+    Named polls take ``option_ids``; secret polls an encrypted ``ballot`` (400 encrypted_ballot_required,
+    400 invalid_ballot when a proof fails, 409 duplicate_ballot for a copy); the answer then carries
+    the ballot's tracking code."""
+    return casting.cast_ballot(db.session, poll_id, require_user(), data.get("option_ids"),
+                               data.get("on_behalf_of"), data.get("ballot"))
+
+
+@blp.route("/polls/<int:poll_id>/partial-decryption", methods=["POST"])
+@blp.arguments(PartialIn)
+@blp.response(200, PartialAck)
+@_errors(403, 404, 409)
+def submit_partial(data, poll_id: int):
+    """A counting committee member's partial decryption of a counting secret poll (400 invalid_partial
+    unless every proof holds); the k-th valid one produces the result. Once per member: a repeat
+    answers the stored one."""
+    user = require_user()
+    return counting.submit_partial(db.session, reading.visible_poll(db.session, poll_id, user), user,
+                                   data["shares"])
+
+
+@blp.route("/polls/<int:poll_id>/board")
+@blp.response(200)
+@_errors(404, 409)
+def bulletin_board(poll_id: int):
+    """A secret poll's bulletin board (format meetings-bulletin-board/1): every encrypted ballot by hash
+    with its tracking code, the encrypted tally, the partial decryptions and the counts. 409 not_secret."""
+    return reading.read_board(db.session, poll_id, require_user())
 
 
 @blp.route("/polls/<int:poll_id>/results.json")

@@ -1,9 +1,10 @@
 """Server-rendered pages (login, meetings) and the browser libraries under /vendor/.
 
-The tablet app loads pdf.js, the Socket.IO client and the DejaVu fonts from
-this server, never from a CDN: halls often have no Internet, and a CDN would
-see who reads what. They are the npm packages installed into node_modules/
-by `make run` (`npm ci` from the committed package-lock.json).
+The tablet app loads pdf.js, the Socket.IO client, the DejaVu fonts and the
+ballot cryptography (@noble/curves, @noble/hashes) from this server, never from
+a CDN: halls often have no Internet, and a CDN would see who reads what. They
+are the npm packages installed into node_modules/ by `make run` (`npm ci` from
+the committed package-lock.json).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from meetings.core.config import PROJECT_ROOT
 
 NODE_MODULES = PROJECT_ROOT / "node_modules"
 # Only these packages are served; everything else in node_modules stays private.
-VENDOR_PACKAGES = ("pdfjs-dist", "socket.io-client", "dejavu-fonts-ttf")
+VENDOR_PACKAGES = ("pdfjs-dist", "socket.io-client", "dejavu-fonts-ttf", "@noble/curves", "@noble/hashes")
 # ``X-Content-Type-Options: nosniff`` is on, so module scripts and wasm need exact types.
 _TYPES = {
     ".mjs": "text/javascript",
@@ -63,6 +64,12 @@ def init_pages(app: Flask) -> None:
     from meetings.minutes.pages import bp as minutes_pages  # /verify: check any signed PDF
 
     app.register_blueprint(minutes_pages)
+    from meetings.voting.pages import bp as voting_pages  # /polls/<id>/board: a secret poll's bulletin board
+
+    app.register_blueprint(voting_pages)
+    from meetings.notifications.pages import bp as invitation_pages  # /invitations/<token>, /calendar/<token>.ics
+
+    app.register_blueprint(invitation_pages)
     from meetings.core.extensions import csrf
     from meetings.minutes.pki_views import bp as pki_views  # /pki/: the CA's CRL and OCSP, public
 
@@ -72,11 +79,19 @@ def init_pages(app: Flask) -> None:
 
 
 def _init_vendor(app: Flask) -> None:
+    from meetings.web.pages import import_map_csp_source, import_map_tag
+
     app.add_template_global(vendor_url)
+    app.add_template_global(import_map_tag)  # base.html: bare "@noble/…" imports resolve to /vendor/
+    # The import map is an inline script: the CSP (meetings/core/security.py) allows it by its hash.
+    app.config["CSP_SCRIPT_SOURCES"] = (import_map_csp_source(),)
 
     @app.get("/vendor/<package>/<path:filename>")
     def vendor(package: str, filename: str):
         """A file of one of the VENDOR_PACKAGES; 404 for anything else."""
+        if package.startswith("@"):  # a scoped package, /vendor/@scope/name/…: its name has two segments
+            name, _, filename = filename.partition("/")
+            package = f"{package}/{name}"
         if package not in VENDOR_PACKAGES:
             abort(404)
         root = (NODE_MODULES / package).resolve()

@@ -9,11 +9,16 @@ server does not also send to other clients.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_login import login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from meetings.bodies import permissions
@@ -24,6 +29,29 @@ from meetings.documents.models import Document
 from meetings.platform.http.caller import require_user
 
 bp = Blueprint("web_pages", __name__)
+
+# The page's import map: modules import the ballot cryptography by bare specifiers
+# (``@noble/curves/ed25519.js``), which node resolves from node_modules/ (the JS tests) and the
+# browser through this map to /vendor/; noble-curves itself imports ``@noble/hashes/…`` that way.
+IMPORT_MAP = {"imports": {"@noble/curves/": "/vendor/@noble/curves/",
+                          "@noble/hashes/": "/vendor/@noble/hashes/"}}
+
+
+@cache
+def import_map_json() -> str:
+    """The import map's exact text: the CSP allows the inline script by the hash of these bytes."""
+    return json.dumps(IMPORT_MAP, separators=(",", ":"), sort_keys=True)
+
+
+def import_map_csp_source() -> str:
+    """The CSP ``script-src`` source that allows the import map and no other inline script."""
+    digest = hashlib.sha256(import_map_json().encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+def import_map_tag() -> Markup:
+    """``<script type="importmap">``, for base.html's head before any module script."""
+    return Markup(f'<script type="importmap">{import_map_json()}</script>')  # constant text, no user data
 
 
 def _meeting_for(meeting_id: int, check) -> tuple[Meeting, Any]:

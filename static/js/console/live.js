@@ -8,6 +8,7 @@ import { bindConnectionIndicator, LiveClient } from "../core/live.js";
 import { PROTOCOL } from "../core/protocol.js";
 import { optionLabel, resultChart } from "../core/results.js";
 import { MeetingStore } from "../core/store.js";
+import { initCommittee } from "./committee.js";
 import { initMinutes } from "./minutes.js";
 
 const boot = readJSON("boot");
@@ -143,9 +144,9 @@ async function pollAction(poll, action) {
   try {
     const view = await api("POST", `/polls/${poll.id}/${action}`);
     const i = store.state.polls.findIndex((p) => p.id === view.id);
-    // A secret poll answers "closing" while its tally history is erased; the socket's poll.closed and
+    // A secret poll answers "counting" while the committee decrypts its tally; the socket's poll.closed and
     // poll.result may already have arrived, and a late answer must not take the poll back.
-    const later = { closing: ["closed", "published"], closed: ["published"] };
+    const later = { counting: ["closed", "published"], closed: ["published"] };
     const current = i >= 0 ? store.state.polls[i] : null;
     if (current && (later[view.status] || []).includes(current.status)) return;
     if (i >= 0) store.state.polls[i] = { ...current, ...view };
@@ -166,8 +167,20 @@ function renderPolls() {
     p.status === "open" && p.voted !== undefined
       ? el("p", { class: "progress", "data-testid": "poll-progress" }, t("voted_of", { voted: formatNumber(p.voted), entitled: formatNumber(p.entitled) }))
       : null,
+    p.status === "counting" ? countProgress(p) : null,
     p.result ? resultChart(p) : null,
+    p.secret && p.status !== "draft"
+      ? el("a", { class: "board-link", href: `/polls/${p.id}/board`, target: "_blank", rel: "noopener" }, t("board_link"))
+      : null,
     p.status === "draft" ? el("p", { class: "muted" }, (p.options || []).map(optionLabel).join(" · ")) : null)));
+}
+
+/** A counting secret poll: how many of the k committee parts have come in (event or view). */
+function countProgress(p) {
+  const done = typeof p.partials === "number" ? p.partials : (p.count?.partials || []).length;
+  const k = p.threshold ?? p.count?.threshold;
+  return el("p", { class: "progress", "data-testid": "count-progress" },
+    k ? t("count_progress", { done: formatNumber(done), k: formatNumber(k) }) : t("poll_status_counting"));
 }
 
 // ------------------------------------------------------------------ wiring
@@ -182,4 +195,5 @@ live.addEventListener("snapshot", () => loadPolls());
 renderAgenda();
 renderSpeakers();
 initMinutes({ meetingId, store, live, me: boot.me });
-window.consoleApp = { store, live };
+const committee = initCommittee({ meetingId, store, live });
+window.consoleApp = { store, live, committee };

@@ -41,6 +41,7 @@ export class LiveClient extends EventTarget {
     // A cut network does not always close an open WebSocket at once (the browser waits for it to time
     // out); drop it so changes go to the outbox instead of into a dead connection.
     window.addEventListener("offline", () => this.socket.disconnect());
+    globalThis.__liveClient = this; window.dispatchEvent(new CustomEvent("live:client", { detail: this })); // the bell (core/notifications.js)
   }
 
   async signedOut() {

@@ -6,6 +6,7 @@ import { precache, registerServiceWorker } from "../core/offline.js";
 import { MeetingStore } from "../core/store.js";
 import { PROTOCOL } from "../core/protocol.js";
 import { Annotator } from "./annotate.js";
+import { CommitteePanel } from "./committee.js";
 import { SpeakPanel } from "./speak.js";
 import { PdfViewer } from "./viewer.js";
 import { VotePanel } from "./vote.js";
@@ -221,6 +222,7 @@ $("#agenda-toggle").addEventListener("click", () => {
 // ------------------------------------------------------------------ speaking and voting
 const speak = new SpeakPanel({ live, store, me, meetingId: boot.meeting.id });
 const vote = new VotePanel({ live, store, me, meetingId: boot.meeting.id });
+const committee = new CommitteePanel({ live, store, me, meetingId: boot.meeting.id });
 
 store.addEventListener("change", (e) => {
   const { what } = e.detail;
@@ -230,7 +232,10 @@ store.addEventListener("change", (e) => {
     annotator.refreshPermissions?.();
   }
   if (what === "snapshot" || what === "speakers") speak.render();
-  if (what === "snapshot" || what === "polls") vote.render();
+  if (what === "snapshot" || what === "polls") {
+    vote.render();
+    committee.renderCount();
+  }
 });
 live.addEventListener("event", (e) => annotator.onEvent(e.detail));
 live.addEventListener("notice", (e) => {
@@ -241,17 +246,21 @@ live.addEventListener("notice", (e) => {
 
 renderAgenda();
 setFollow(true, { quiet: true });
+committee.refresh();
 if (me.can_run) $("#follow").textContent = t("show_on_screens");
 
 // ------------------------------------------------------------------ offline
 // The room's shell (page, scripts, styles, PDF.js and its worker) and today's documents stay on the
 // tablet. The first visit loaded its scripts before the worker controlled the page, so they are
 // listed from the page's own resource timings rather than waiting for a second visit.
-registerServiceWorker(boot.urls.sw).then(() => {
+// The ballot crypto is loaded now, not at the first secret vote: so it is in the offline cache too.
+const ballotCrypto = import("../core/elgamal.js").catch((err) => console.warn("ballot crypto not loaded", err));
+registerServiceWorker(boot.urls.sw).then(async () => {
+  await ballotCrypto;
   const shell = performance.getEntriesByType("resource").map((r) => new URL(r.name))
     .filter((u) => u.origin === location.origin && /^\/(static|vendor)\//.test(u.pathname))
     .map((u) => u.pathname + u.search);
   precache([...new Set([location.pathname, boot.urls.pdf, boot.urls.pdf_worker, ...shell,
     ...[...docs.keys()].map(docUrl)])]);
 });
-window.room = { store, live, viewer, annotator }; // for the browser tests and the curious
+window.room = { store, live, viewer, annotator, vote, committee }; // for the browser tests and the curious

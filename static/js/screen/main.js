@@ -36,10 +36,24 @@ function render() {
       el("p", { class: "screen-big", "data-testid": "poll-progress" },
         poll.voted !== undefined ? t("voted_of", { voted: formatNumber(poll.voted), entitled: formatNumber(poll.entitled) })
           : t("poll_status_open")));
+  } else if (poll.status === "counting") {
+    // A secret poll closed to ballots: the counting committee's tablets are decrypting the tally.
+    fill(box, el("p", { class: "screen-mid" }, poll.title),
+      el("p", { class: "screen-big counting", "data-testid": "poll-counting" }, t("counting")),
+      countLine(poll));
   } else if (poll.result && (poll.status === "published" || boot.me.can_run)) {
     fill(box, resultChart(poll));
   } else fill(box, el("p", { class: "screen-mid" }, poll.title), el("p", {}, t("vote_closed")));
   tick();
+}
+
+/** "x of k committee parts received": from the poll.count_progress event, else the poll's view. */
+function countLine(poll) {
+  const done = typeof poll.partials === "number" ? poll.partials : poll.count?.partials?.length;
+  const k = poll.threshold ?? poll.count?.threshold;
+  if (done === undefined || !k) return null;
+  return el("p", { class: "screen-mid", "data-testid": "count-progress" },
+    t("count_progress", { done: formatNumber(done), k: formatNumber(k) }));
 }
 
 function tick() {
