@@ -5,6 +5,7 @@
 // every minute and whenever the page comes back to the foreground.
 import { api } from "./api.js";
 import { el } from "./dom.js";
+import { enablePush } from "./push.js";
 
 const STRINGS = {
   vi: {
@@ -205,6 +206,8 @@ export class NotificationBell {
     body.quiet_until = this.quietUntil.value || null;
     try {
       await api("PUT", "/me/notification-settings", body);
+      // Turning push on is the user's gesture the browser's permission prompt needs: subscribe this tablet.
+      if (body.push) await enablePush({ ask: true }).catch((err) => console.warn("push not enabled", err));
       this.status.textContent = say("saved");
     } catch {
       this.status.textContent = say("failed");

@@ -3,6 +3,7 @@
 import { $, el, fill, readJSON, t, toast } from "../core/dom.js";
 import { bindConnectionIndicator, LiveClient } from "../core/live.js";
 import { precache, registerServiceWorker } from "../core/offline.js";
+import { enablePush } from "../core/push.js";
 import { MeetingStore } from "../core/store.js";
 import { PROTOCOL } from "../core/protocol.js";
 import { Annotator } from "./annotate.js";
@@ -262,5 +263,7 @@ registerServiceWorker(boot.urls.sw).then(async () => {
     .map((u) => u.pathname + u.search);
   precache([...new Set([location.pathname, boot.urls.pdf, boot.urls.pdf_worker, ...shell,
     ...[...docs.keys()].map(docUrl)])]);
+  // Web Push: subscribe quietly where the user already allowed notifications (no prompt on load).
+  enablePush({ ask: false }).catch((err) => console.warn("push not enabled", err));
 });
 window.room = { store, live, viewer, annotator, vote, committee }; // for the browser tests and the curious
