@@ -4,6 +4,7 @@ from meetings.accounts.models import ApiToken, User  # noqa: F401
 from meetings.accounts.session_models import LoginThrottle, SocketConnection, UserSession  # noqa: F401
 from meetings.annotations import models as _annotations  # noqa: F401,E402
 from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant  # noqa: F401
+from meetings.bodies.unit_models import Unit, UnitMember  # noqa: F401
 from meetings.core.db import Base  # noqa: F401
 from meetings.documents.models import Document  # noqa: F401
 from meetings.live.models import Attendance, LiveState, Presence, SpeakerRequest  # noqa: F401
