@@ -53,6 +53,15 @@ class Document(Base):
     confidentiality: Mapped[str] = mapped_column(String(20), default="normal")
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # An Office upload (.docx, .xlsx …): the file as received, kept beside the PDF made from it.
+    source_filename: Mapped[str | None] = mapped_column(String(300))
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    source_format: Mapped[str | None] = mapped_column(String(10))
+    # The text layer: "text" (the PDF has one), "queued"/"running" (OCR in the job queue),
+    # "ready" (the OCR rendition ``ocr_sha256`` carries it), "failed" (``ocr_error`` says why).
+    text_layer: Mapped[str] = mapped_column(String(20), default="text")
+    ocr_sha256: Mapped[str | None] = mapped_column(String(64))
+    ocr_error: Mapped[str | None] = mapped_column(String(300))
 
     previous: Mapped[Document | None] = relationship(remote_side=[id])
 
