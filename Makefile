@@ -18,10 +18,23 @@ PYTEST := $(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # Binaries the tests drive, and the Debian package providing each.
 SYSTEM_BINARIES := pdftotext:poppler-utils pdfsig:poppler-utils chromium:chromium \
-	softhsm2-util:softhsm2 nginx:nginx-light certutil:libnss3-tools
+	softhsm2-util:softhsm2 nginx:nginx-light certutil:libnss3-tools \
+	tesseract:tesseract-ocr gs:ghostscript
 # Shared libraries loaded at run time (ctypes), and the Debian package providing each:
 # libsodium's ristretto255 for the secret ballots (pysodium, meetings/voting/elgamal.py).
 SYSTEM_LIBRARIES := libsodium.so.23:libsodium23
+# Files without a binary to look for, and the Debian package providing each: LibreOffice's
+# Writer, Calc and Impress for the Office uploads (meetings/documents/convert.py), and fonts
+# with the metrics of Times New Roman, Arial, Calibri and Cambria so a Vietnamese Word file keeps its layout.
+SYSTEM_FILES := /usr/bin/soffice:libreoffice-writer-nogui \
+	/usr/lib/libreoffice/program/libswlo.so:libreoffice-writer-nogui \
+	/usr/lib/libreoffice/program/libsclo.so:libreoffice-calc-nogui \
+	/usr/lib/libreoffice/program/libslideshowlo.so:libreoffice-impress-nogui \
+	/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf:fonts-liberation2 \
+	/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf:fonts-liberation2 \
+	/usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf:fonts-crosextra-carlito \
+	/usr/share/fonts/truetype/crosextra/Caladea-Regular.ttf:fonts-crosextra-caladea \
+	/usr/share/tesseract-ocr/5/tessdata/vie.traineddata:tesseract-ocr-vie
 
 .PHONY: all venv venv-dev node translations system-packages migrate demo run test test-sqlite test-postgresql lint bench clean
 
@@ -69,6 +82,10 @@ system-packages:
 	for pair in $(SYSTEM_LIBRARIES); do \
 		lib=$${pair%%:*}; pkg=$${pair##*:}; \
 		/sbin/ldconfig -p 2>/dev/null | grep -q "$$lib" || missing="$$missing $$pkg"; \
+	done; \
+	for pair in $(SYSTEM_FILES); do \
+		file=$${pair%%:*}; pkg=$${pair##*:}; \
+		[ -e "$$file" ] || missing="$$missing $$pkg"; \
 	done; \
 	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
 	if [ -z "$${missing// /}" ]; then echo "system packages: all present"; \

@@ -85,6 +85,15 @@ SCENARIOS = [
     Scenario("minutes", "Minutes composition and signing", "bench.minutes",
              ["--attendees", "500", "--items", "60", "--polls", "40", "--repeat", "3"],
              ["--attendees", "100", "--items", "15", "--polls", "10", "--repeat", "1"], 240),
+    Scenario("ocr_pages", "OCR of scanned Vietnamese pages (200 dpi, vie+eng)", "bench.ocr_pages",
+             ["--pages", "1", "5", "--jobs", "1", "2"], ["--pages", "1", "--jobs", "1"], 240),
+    Scenario("convert_pages", "Office documents to PDF by LibreOffice in its sandbox", "bench.convert_pages",
+             ["--runs", "3"], ["--quick"], 300),
+    Scenario("bulk_import_sqlite", "Bulk import and group roll call on SQLite", "bench.bulk_import",
+             ["--rows", "1000", "--single", "50"], ["--rows", "200", "--single", "10"], 240),
+    Scenario("bulk_import_postgresql", "Bulk import and group roll call on PostgreSQL", "bench.bulk_import",
+             ["--rows", "1000", "--single", "50", "--postgresql"], ["--rows", "200", "--single", "10", "--postgresql"],
+             300),
 ]
 
 
@@ -371,7 +380,40 @@ ROWS = {"fanout": lambda t, d, ld: _fanout_rows(t, d, "page-turn fan-out", ld),
         "secret_storm_sqlite": _secret_rows, "secret_storm_postgresql": _secret_rows,
         "secret_board": _secret_board_rows, "outbox_send": _outbox_rows,
         "reconnect_storm": _reconnect_rows, "delivery": _delivery_rows,
-        "upload_validation": _upload_rows, "minutes": _minutes_rows}
+        "upload_validation": _upload_rows, "minutes": _minutes_rows, "ocr_pages": lambda t, d, ld: _ocr_rows(t, d, ld),
+        "bulk_import_sqlite": lambda t, d, ld: _bulk_rows(t, d, ld),
+        "bulk_import_postgresql": lambda t, d, ld: _bulk_rows(t, d, ld),
+        "convert_pages": lambda t, d, ld: _convert_rows(t, d, ld)}
+
+
+def _convert_rows(t: Table, d: dict, load: float) -> None:
+    """bench/convert_pages.py: LibreOffice conversion time per page (median, cold start each)."""
+    for c in d["cases"]:
+        t.add(f"conversion to PDF: {c['label']} ({c['pages']} pages)",
+              f"{_num(c['seconds_per_page'], ' s', 3)} per page ({_num(c['seconds_median'], ' s', 2)})", load=load)
+
+
+def _ocr_rows(t: Table, d: dict, load: float) -> None:
+    """bench/ocr_pages.py: OCR time per page of a 200 dpi scan, as the job queue's task runs it."""
+    for r in d["runs"]:
+        t.add(f"OCR of a {r['pages']}-page scan, {r['jobs']} page(s) at once ({r['key_words_found']}/"
+              f"{r['key_words']} key words read)", f"{_num(r['seconds_per_page'], ' s', 2)} per page "
+              f"({_num(r['seconds'], ' s', 1)})", load=load)
+
+
+def _bulk_rows(t: Table, d: dict, load: float) -> None:
+    """bench/bulk_import.py: the import's dry run + apply against the 5 s goal, and the group roll call."""
+    db_name, n = d["database"], d["rows"]
+    t.add(f"import of {n} people from XLSX, dry run + apply ({db_name})",
+          f"{_num(d['dry_run_plus_apply_s'], ' s', 2)} "
+          f"({_num(d['dry_run_s'], ' s', 2)} + {_num(d['apply_s'], ' s', 2)})",
+          "≤ 5 s", met=d["dry_run_plus_apply_s"] <= 5, load=load)
+    t.add(f"the same import into a published meeting: {n} invitations composed ({db_name})",
+          _num(d["apply_published_s"], " s", 1), load=load)
+    t.add(f"{n} marked present in one call ({db_name})", _num(d["group_present_s"], " s", 2),
+          baseline=f"one by one: {_num(d['one_by_one_full_roll_estimate_s'], ' s', 0)} (whole roll each), "
+                   f"{_num(d['one_by_one_short_estimate_s'], ' s', 0)} (?roll=false)",
+          ratio=_ratio(d["one_by_one_full_roll_estimate_s"], d["group_present_s"]), load=load)
 
 
 def growth(run: dict, out: Path) -> tuple[str, str | None]:

@@ -77,6 +77,8 @@ def _connect_signal_receivers() -> None:
     from meetings.annotations import receivers  # noqa: F401  (document replaced / opened)
     from meetings.bodies import directory  # noqa: F401  (registers the user directory's scope with accounts)
     from meetings.notifications import receivers as _notifications  # noqa: F401  (outbox, delivery, signals)
+    from meetings.opinions import reminders as _opinions  # noqa: F401  (opinion deadlines, closing at them)
+    from meetings.tasks import reminders as _tasks  # noqa: F401  (the periodic task reminders)
 
 
 def _instance_secret(instance_path: str) -> str:

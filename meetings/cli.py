@@ -47,6 +47,7 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(__import__("meetings.platform.jobs.cli", fromlist=["jobs_group"]).jobs_group)
     app.cli.add_command(__import__("meetings.notifications.cli", fromlist=["outbox_group"]).outbox_group)
     app.cli.add_command(__import__("meetings.notifications.cli", fromlist=["push_group"]).push_group)
+    app.cli.add_command(__import__("meetings.bodies.import_cli", fromlist=["x"]).import_participants)
 
     @app.cli.group("audit")
     def audit_group():
@@ -78,11 +79,21 @@ def _init_demo_cli(app: Flask) -> None:
         """Load the demo body, meeting, documents and users (password "demo"); safe to run twice."""
         import os
 
-        from meetings.demo import DEMO_SIGNING_PASSPHRASE, PASSWORD, load_demo, load_demo_signers
+        from meetings.demo import BODY_NAME, DEMO_SIGNING_PASSPHRASE, PASSWORD, load_demo, load_demo_signers
 
         try:
             result = load_demo(db.session, current_app.config["STORAGE_PATH"])
             load_demo_signers(db.session, current_app.config)
+            from meetings.demo.conclusions import load_demo_notice  # last month's sitting and its signed notice
+
+            load_demo_notice(db.session, current_app.config, BODY_NAME, DEMO_SIGNING_PASSPHRASE)
+            from meetings.demo.tasks import load_demo_tasks_of  # units, and tasks from that notice's conclusions
+
+            load_demo_tasks_of(db.session, BODY_NAME)
+            from meetings.demo import MEETING_TITLE
+            from meetings.demo.templates import load_demo_template  # next month's sitting in two clicks
+
+            load_demo_template(db.session, BODY_NAME, MEETING_TITLE)
             db.session.commit()
         except Exception:
             db.session.rollback()

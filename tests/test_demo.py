@@ -10,15 +10,21 @@ from sqlalchemy import func, select
 
 from meetings.accounts.models import User
 from meetings.bodies.models import AgendaItem, Body, BodyMember, Meeting, Participant
+from meetings.bodies.template_models import MeetingTemplate
+from meetings.bodies.unit_models import Unit
+from meetings.conclusions.models import ConclusionNotice
 from meetings.core.extensions import db
 from meetings.demo import AGENDA, BODY_NAME, DELEGATES, MEETING_TITLE, PASSWORD, PLACE, USERNAMES, load_demo
 from meetings.documents.models import Document
 from meetings.documents.storage import blob_path
 from meetings.minutes.models import SignerKey
+from meetings.opinions.models import OpinionForm
 from meetings.platform.audit.models import AuditEntry
 from meetings.platform.audit.service import verify_chain
+from meetings.tasks.models import Task
 
-COUNTED = (User, Body, BodyMember, Meeting, Participant, AgendaItem, Document, AuditEntry, SignerKey)
+COUNTED = (User, Body, BodyMember, Meeting, Participant, AgendaItem, Document, AuditEntry, SignerKey,
+           MeetingTemplate, Unit, ConclusionNotice, OpinionForm, Task)
 
 
 def _counts() -> dict[str, int]:
@@ -52,7 +58,7 @@ def test_loading_twice_changes_nothing_and_prints_url_and_logins(demo, monkeypat
     with demo.app_context():
         assert _counts() == first  # not even an audit entry
         assert sorted(p.name for p in _storage_files(demo)) == files
-        assert first["User"] == 16 and first["Meeting"] == 1 and first["Body"] == 1
+        assert first["User"] == 16 and first["Meeting"] == 2 and first["Body"] == 1  # the coming sitting, last month's
         assert first["Document"] == sum(1 + len(top.children) for top in AGENDA)
         assert verify_chain(db.session) == []
 
@@ -66,7 +72,7 @@ def test_users_meeting_participants_and_agenda(demo):
         assert users["chair"].full_name == "Nguyễn Văn An"
         assert [users[f"delegate{i}"].full_name for i in range(1, 13)] == [name for name, _ in DELEGATES]
 
-        meeting = db.session.scalars(select(Meeting)).one()
+        meeting = db.session.scalars(select(Meeting).where(Meeting.title == MEETING_TITLE)).one()
         assert meeting.body.name == BODY_NAME and meeting.title == MEETING_TITLE and meeting.place == PLACE
         assert meeting.status == "scheduled"
         starts = meeting.starts_at if meeting.starts_at.tzinfo else meeting.starts_at.replace(tzinfo=UTC)
@@ -82,12 +88,12 @@ def test_users_meeting_participants_and_agenda(demo):
         assert members["chair"].position == "Chủ tịch UBND tỉnh"
         assert "admin" not in members and "archivist" not in members
 
-        items = db.session.scalars(select(AgendaItem)).all()
+        items = db.session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)).all()
         top = [i for i in items if i.parent_id is None]
         subs = [i for i in items if i.parent_id is not None]
         assert len(top) >= 5 and len(subs) >= 1
         assert "Các vấn đề khác" in [i.title for i in top]
-        docs = db.session.scalars(select(Document)).all()
+        docs = db.session.scalars(select(Document).where(Document.meeting_id == meeting.id)).all()
         assert {d.agenda_item_id for d in docs} == {i.id for i in items}
         assert all(d.published and d.is_current for d in docs)
         assert [d.confidentiality for d in docs].count("confidential") == 1
@@ -173,3 +179,28 @@ def test_secretary_and_chair_get_demo_signing_keys(demo):
         assert key is not None and cert is not None
         with pytest.raises(ValueError):  # encrypted on disk: nothing opens it without the passphrase
             pkcs12.load_key_and_certificates(data, b"demo")
+
+
+def test_the_work_around_the_sitting_is_there(demo):
+    """A regular template (next month in two clicks), last month's signed notice with its tasks, an opinion form."""
+    with demo.app_context():
+        template = db.session.scalars(select(MeetingTemplate)).one()
+        assert template.regular and "{month}" in template.title_pattern
+        notice = db.session.scalars(select(ConclusionNotice)).one()
+        assert notice.status == "published" and notice.number.endswith("/TB-UBND")
+        tasks = db.session.scalars(select(Task)).all()
+        assert len(tasks) >= 3 and len({t.lead_unit_id for t in tasks}) >= 2
+        assert db.session.scalars(select(OpinionForm)).one().status == "open"
+        assert db.session.scalar(select(func.count()).select_from(Unit)) >= 2
+
+
+def test_next_regular_sitting_comes_from_the_demo_template(demo):
+    from meetings.accounts.models import User as U
+    from meetings.bodies import regular
+
+    with demo.app_context():
+        body = db.session.scalars(select(Body)).one()
+        admin = db.session.scalars(select(U).where(U.username == "admin")).one()
+        plan = regular.plan_next(db.session, body, admin)
+        assert "Phiên họp thường kỳ tháng" in plan["title"], plan
+        db.session.rollback()

@@ -198,30 +198,32 @@ def test_poll_deadline_reminds_who_has_not_voted(note_app, people):  # noqa: F81
 
 
 def test_a_second_source_plugs_in(note_app, people):  # noqa: F811
-    """Issue 18's written opinions register the same way: one source, its offsets, words and channels."""
+    """Any domain plugs a source in (as meetings/opinions/reminders.py does): offsets, words, channels."""
     from meetings.notifications import deadlines
+
+    before = set(deadlines.SOURCES)
 
     meeting = db.session.merge(people.meeting)
     u = people.users
 
     def upcoming(session, now, until):
         closes = START + timedelta(days=2)
-        return [deadlines.Deadline("opinion", 7, meeting, "Góp ý dự thảo", closes, START - timedelta(days=5),
+        return [deadlines.Deadline("sample", 7, meeting, "Góp ý dự thảo", closes, START - timedelta(days=5),
                                    f"/meetings/{meeting.id}")] if now < closes <= until else []
 
     source = deadlines.DeadlineSource(
-        name="opinion", upcoming=upcoming, pending=lambda session, d: {u["delegate2"].id},
+        name="sample", upcoming=upcoming, pending=lambda session, d: {u["delegate2"].id},
         offsets=(1440,), channels=("email", "inapp"),
         words={"vi": {"title": "Sắp hết hạn góp ý: {title}", "body": "Hạn {when}, còn {left}."},
                "en": {"title": "Opinion due: {title}", "body": "Due {when}, in {left}."}})
     deadlines.register(source)
     try:
-        assert tick(note_app, START + timedelta(days=1))["deadline.opinion"] == 1
+        assert tick(note_app, START + timedelta(days=1))["deadline.sample"] == 1
         assert [r.subject for r in outbox_rows(channel="email")] == ["Sắp hết hạn góp ý: Góp ý dự thảo"]
         with note_app.app_context():
-            assert settings.body_settings(db.session, people.body.id)["deadline_offsets"]["opinion"] == [1440]
+            assert settings.body_settings(db.session, people.body.id)["deadline_offsets"]["sample"] == [1440]
     finally:
-        deadlines.SOURCES.pop("opinion")
-        settings.DEADLINE_DEFAULTS.pop("opinion")
-        settings.GROUPS.pop("deadline.opinion")
-    assert set(deadlines.SOURCES) == {"poll"}
+        deadlines.SOURCES.pop("sample")
+        settings.DEADLINE_DEFAULTS.pop("sample")
+        settings.GROUPS.pop("deadline.sample")
+    assert set(deadlines.SOURCES) == before

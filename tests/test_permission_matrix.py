@@ -41,13 +41,17 @@ PREPARE = ("secretary", "admin")               # permissions.can_prepare on the 
 SEE_DRAFT = ("chair", "secretary", "admin")    # a draft is visible only to those preparing or running it
 VOTERS = ("delegate", "chair", "secretary")    # participants with can_vote
 ALL = CALLERS[1:]                              # every logged-in caller
+OPINION_MEMBERS = ("observer", "delegate", "chair", "secretary")  # the body's members among the callers
+OPINION_SEE = (*OPINION_MEMBERS, "admin")     # who sees a sent opinion form of the world's body
 
 # Routes that need no authentication at all (each still has a row below, all 200).
 # The CA's CRL, certificate and OCSP answers are public by nature: any validator anywhere fetches them.
 PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "web_pages.service_worker", "pki.crl", "pki.ca_certificate",
                     "pki.ocsp_post", "pki.ocsp_get",
                     # An invitation's reply link and a calendar feed: the secret token in the URL is the credential.
-                    "invitation_pages.reply_page", "invitation_pages.calendar_feed"}
+                    "invitation_pages.reply_page", "invitation_pages.calendar_feed",
+                    # A tablet's one-time enrolment link: its secret is the credential; the GET consumes nothing.
+                    "enrolment_pages.enrol_page"}
 # Routes outside the matrix: files for everyone, the health probe, the login form itself.
 UNLISTED_ENDPOINTS = {"static", "vendor", "healthz", "accounts_pages.login", "api-docs.openapi_json"}
 
@@ -123,6 +127,19 @@ def _document(world: World, published: bool = True) -> int:
                       title="Tài liệu" if published else "Tài liệu chưa phát hành")
         return doc.id
     return _once(world, f"document-{published}", make)
+
+
+def _converted_document(world: World) -> int:
+    """A published document converted from an Office file (an RTF: LibreOffice's quickest)."""
+    def make() -> int:
+        from meetings.documents.service import add_document
+
+        doc = add_document(db.session, _meeting(world), b"{\\rtf1\\ansi To trinh}", title="Tờ trình",
+                           filename="to-trinh.rtf", uploaded_by_id=_user(world, "secretary").id, published=True,
+                           storage_path=world.__dict__["app"].config["STORAGE_PATH"])
+        db.session.commit()
+        return doc.id
+    return _once(world, "converted-document", make)
 
 
 def _annotation(world: World, visibility: str) -> str:
@@ -274,6 +291,193 @@ def _feed_token(world: World) -> str:
     return _once(world, "feed-token", make)
 
 
+def _notice(world: World, status: str = "draft") -> int:
+    """The conclusion notice of the world's meeting, held with a conclusion on its first item and closed."""
+    def make() -> int:
+        from meetings.bodies import agenda
+        from meetings.conclusions import service, workflow
+
+        meeting = _meeting(world, "in_progress")
+        agenda.update_item(db.session, db.session.get(type(world.items[0]), world.items[0].id),
+                           _user(world, "chair"), conclusion="Giao Sở Tài chính chủ trì.")
+        db.session.commit()
+        meeting = _meeting(world, "closed")
+        notice = service.create_notice(db.session, meeting, _user(world, "secretary"))
+        db.session.commit()
+        if status == "ready":
+            workflow.make_ready(db.session, notice, _user(world, "secretary"), world.__dict__["app"].config)
+            db.session.commit()
+        return notice.id
+    return _once(world, f"notice-{status}", make)
+
+
+def _unit(world: World) -> int:
+    """Sở Tài chính of the world's body, headed by the delegate (tests/test_units.py tests the unit routes)."""
+    def make() -> int:
+        from meetings.bodies import units
+
+        admin = _user(world, "admin")
+        unit = units.create_unit(db.session, db.session.get(type(world.body), world.body.id), admin,
+                                 name="Sở Tài chính")
+        units.set_unit_member(db.session, unit, admin, user_id=world.users["delegate"].id, is_head=True)
+        db.session.commit()
+        return unit.id
+    return _once(world, "unit", make)
+
+
+def _task(world: World, state: str = "assigned") -> int:
+    """A task of that unit, given by the administrator (the office); "submitted": reported done by the delegate."""
+    def make() -> int:
+        from datetime import timedelta
+
+        from meetings.core.db import utcnow
+        from meetings.tasks import service
+
+        unit_id = _unit(world)
+        with world.__dict__["app"].app_context():  # the assignment's notices are written in the user's words
+            task = service.create_task(db.session, db.session.get(type(world.body), world.body.id),
+                                       _user(world, "admin"), title=f"Nhiệm vụ {state}", lead_unit_id=unit_id,
+                                       deadline=utcnow() + timedelta(days=10))
+            db.session.commit()
+            if state == "submitted":
+                service.submit(db.session, task, _user(world, "delegate"), text="Đã xong", storage_path="",
+                               limits=None)
+                db.session.commit()
+            return task.id
+    return _once(world, f"task-{state}", make)
+
+
+def _task_extension(world: World) -> int:
+    def make() -> int:
+        from datetime import timedelta
+
+        from meetings.tasks import service
+        from meetings.tasks.models import Task
+
+        task = db.session.get(Task, _task(world))
+        with world.__dict__["app"].app_context():
+            ext = service.request_extension(db.session, task, _user(world, "delegate"),
+                                            new_deadline=task.deadline + timedelta(days=5), reason="Chờ số liệu")
+            db.session.commit()
+            return ext.id
+    return _once(world, "task-extension", make)
+
+
+def _task_file(world: World) -> int:
+    def make() -> int:
+        import io
+
+        from meetings.documents.receiving import default_limits
+        from meetings.tasks import files, service
+        from meetings.tasks.models import Task
+
+        task = db.session.get(Task, _task(world))
+        with world.__dict__["app"].app_context():
+            service.report_progress(db.session, task, _user(world, "delegate"), text="Tiến độ",
+                                    uploads=[files.Upload(io.BytesIO(pdf_with_lines([["Báo cáo"]])), "bc.pdf")],
+                                    storage_path=world.__dict__["app"].config["STORAGE_PATH"],
+                                    limits=default_limits())
+            db.session.commit()
+            return task.files[0].id
+    return _once(world, "task-file", make)
+
+
+def _template(world: World) -> int:
+    """The world's meeting saved as its body's regular template (by the administrator)."""
+    def make() -> int:
+        from meetings.bodies import templates
+
+        template, _ = templates.save_template(db.session, _meeting(world), _user(world, "admin"),
+                                              name="Thường kỳ", regular=True)
+        db.session.commit()
+        return template.id
+    return _once(world, "template", make)
+
+
+def _slot(world: World) -> int:
+    def make() -> int:
+        from meetings.bodies import slots
+
+        slot = slots.add_slot(db.session, _meeting(world).items[0], _user(world, "secretary"), title="Tờ trình")
+        db.session.commit()
+        return slot.id
+    return _once(world, "slot", make)
+
+
+def _sub_item(world: World) -> int:
+    def make() -> int:
+        from meetings.bodies import agenda
+
+        item = agenda.create_item(db.session, _meeting(world), _user(world, "secretary"), title="Tiểu mục",
+                                  parent_id=world.items[0].id)
+        db.session.commit()
+        return item.id
+    return _once(world, "sub-item", make)
+
+
+def _enrolment(world: World) -> tuple[str, int]:
+    """The secret and id of a tablet enrolment link the secretary issued for the delegate
+    (tests/test_enrolment.py tests the page and the sheet)."""
+    def make() -> tuple[str, int]:
+        from meetings.accounts import enrolment
+
+        with world.__dict__["app"].app_context():
+            clear, link = enrolment.issue_link(db.session, _user(world, "delegate"), _user(world, "secretary"),
+                                               context=f"meeting-{world.meeting.id}")
+            db.session.commit()
+            return clear, link.id
+    return _once(world, "enrolment", make)
+
+
+def _opinion(world: World, status: str) -> int:
+    """A written opinion form of the world's body drafted by the administrator (the office: this world's body
+    has no secretariat) for the body's five members, in ``status``: draft, open (with an attachment), closed,
+    reported (its report composed; the administrator is its signer). tests/test_opinions.py tests the flow."""
+    def make() -> int:
+        from datetime import timedelta
+
+        from meetings.core.db import utcnow
+        from meetings.opinions import report, service
+
+        app = world.__dict__["app"]
+        admin = _user(world, "admin")
+        with app.app_context():
+            form = service.create_form(db.session, db.session.get(type(world.body), world.body.id), admin, {
+                "title": f"Xin ý kiến ({status})", "closes_at": utcnow() + timedelta(days=2),
+                "questions": [{"kind": "agree", "text": "Đồng ý?"}]})
+            if status == "open":
+                service.add_attachment(db.session, form, admin, pdf_with_lines([["Dự thảo"]]), "du-thao.pdf",
+                                       app.config)
+            if status != "draft":
+                service.open_form(db.session, form, admin)
+            if status in ("closed", "reported"):
+                service.close_form(db.session, form, admin)
+            if status == "reported":
+                report.compose_report(db.session, form, admin, app.config)
+            db.session.commit()
+            return form.id
+    return _once(world, f"opinion-{status}", make)
+
+
+def _opinion_answers(world: World) -> list[dict]:
+    from meetings.opinions.models import OpinionForm
+
+    form = db.session.get(OpinionForm, _opinion(world, "open"))
+    return [{"question_id": q.id, "choice": "agree"} for q in form.questions]
+
+
+def _opinion_question(world: World) -> int:
+    from meetings.opinions.models import OpinionForm
+
+    return db.session.get(OpinionForm, _opinion(world, "draft")).questions[0].id
+
+
+def _opinion_attachment(world: World) -> int:
+    from meetings.opinions.models import OpinionForm
+
+    return db.session.get(OpinionForm, _opinion(world, "open")).attachments[0].id
+
+
 PDF = "{pdf}"  # a body value: sent as a multipart upload of a small PDF
 
 # name → how to get its value from a fresh world (append yours here).
@@ -293,6 +497,7 @@ PLACEHOLDERS: dict[str, Callable[[World], Any]] = {
     "draft_item_id": lambda w: _draft(w).items[0].id,
     "document_id": lambda w: _document(w),
     "unpublished_document_id": lambda w: _document(w, published=False),
+    "converted_document_id": lambda w: _converted_document(w),
     "annotation_id": lambda w: _annotation(w, "meeting"),
     "private_annotation_id": lambda w: _annotation(w, "private"),
     "draft_poll_id": lambda w: _poll(w, "draft"),
@@ -304,6 +509,7 @@ PLACEHOLDERS: dict[str, Callable[[World], Any]] = {
     "draft_minutes_id": lambda w: _minutes(w, "draft"),
     "finalized_minutes_id": lambda w: _minutes(w, "finalized"),
     "pdf": lambda w: pdf_with_lines([["Tài liệu bổ sung"]]),
+    "people_csv": lambda w: "Họ và tên,Tên đăng nhập,Đơn vị\nNguyễn Văn An,an.nguyen,Sở Tài chính\n".encode(),
     "delegate_device": lambda w: _device(w, "delegate"),
     "delegate_notification_id": lambda w: _notification(w, "delegate"),
     "delegate_factor_id": lambda w: _factor(w, "delegate"),
@@ -313,6 +519,27 @@ PLACEHOLDERS: dict[str, Callable[[World], Any]] = {
     "round1_pok": lambda w: _round1(w, "pok"),
     "reply_token": _reply_token,
     "feed_token": _feed_token,
+    "enrol_secret": lambda w: _enrolment(w)[0],
+    "delegate_link_id": lambda w: _enrolment(w)[1],
+    "template_id": _template,
+    "regular_body_id": lambda w: (_template(w), w.body.id)[1],
+    "slot_id": _slot,
+    "sub_item_id": _sub_item,
+    "unit_id": _unit,
+    "draft_notice_id": _notice,
+    "ready_notice_id": lambda w: _notice(w, "ready"),
+    "notice_meeting_id": lambda w: (_notice(w), w.meeting.id)[1],
+    "task_id": _task,
+    "submitted_task_id": lambda w: _task(w, "submitted"),
+    "task_extension_id": _task_extension,
+    "task_file_id": _task_file,
+    "draft_opinion_id": lambda w: _opinion(w, "draft"),
+    "draft_opinion_question_id": lambda w: _opinion_question(w),
+    "open_opinion_id": lambda w: _opinion(w, "open"),
+    "open_opinion_answers": _opinion_answers,
+    "opinion_attachment_id": lambda w: _opinion_attachment(w),
+    "closed_opinion_id": lambda w: _opinion(w, "closed"),
+    "reported_opinion_id": lambda w: _opinion(w, "reported"),
 }
 
 _PAGE_ALL = expect(200, anonymous=302)
@@ -365,6 +592,13 @@ MATRIX: list[Row] = [
     Row("DELETE", "/push/subscriptions", {"endpoint": "https://push.example.org/send/abc"}, expect(204)),
     Row("POST", "/users/{user_id}/sessions/revoke", None,
         expect(403, delegate=200, admin=200, outsider=404, archivist=404)),
+    # Tablet enrolment (tests/test_enrolment.py): an administrator for one account (the delegate may not enrol
+    # themself), the issuer or an administrator revokes; a meeting's links are for those preparing it.
+    Row("POST", "/users/{user_id}/enrolment-links", None, expect(403, admin=201, outsider=404, archivist=404)),
+    Row("DELETE", "/enrolment-links/{delegate_link_id}", None, expect(404, secretary=200, admin=200)),
+    Row("POST", "/meetings/{meeting_id}/enrolment-links", {}, only(201, PREPARE)),
+    Row("GET", "/meetings/{meeting_id}/enrolment-links", None, only(200, PREPARE)),
+    Row("DELETE", "/meetings/{meeting_id}/enrolment-links/{delegate_link_id}", None, only(200, PREPARE)),
     # ---------------------------------------------------------------- bodies
     Row("GET", "/bodies", None, expect(200)),
     Row("POST", "/bodies", {"name": "Ban Pháp chế"}, expect(403, admin=201)),
@@ -373,6 +607,52 @@ MATRIX: list[Row] = [
     Row("GET", "/bodies/{body_id}/members", None, expect(200)),
     Row("POST", "/bodies/{body_id}/members", {"user_id": "{outsider_id}"}, expect(403, admin=201)),
     Row("DELETE", "/bodies/{body_id}/members/{member_user_id}", None, expect(403, admin=204)),
+    # ---------------------------------------------------------------- conclusion notices
+    Row("POST", "/meetings/{meeting_id}/conclusion-notice", None, only(409, PREPARE), "meeting not closed"),
+    Row("GET", "/meetings/{notice_meeting_id}/conclusion-notice", None, only(200, RUN, seen_by=RUN)),
+    Row("GET", "/conclusion-notices/{draft_notice_id}", None, only(200, RUN, seen_by=RUN)),
+    Row("PATCH", "/conclusion-notices/{draft_notice_id}", {"subject": "Kết luận đã sửa"},
+        only(200, PREPARE, seen_by=RUN)),
+    Row("GET", "/conclusion-notices/{draft_notice_id}/file", None, only(200, RUN, seen_by=RUN)),
+    Row("POST", "/conclusion-notices/{draft_notice_id}/ready", None, only(200, PREPARE, seen_by=RUN)),
+    Row("POST", "/conclusion-notices/{draft_notice_id}/reopen", None, only(409, PREPARE, seen_by=RUN)),
+    Row("POST", "/conclusion-notices/{draft_notice_id}/publish", None, only(409, PREPARE, seen_by=RUN)),
+    # Only the designated signer (the chair) gets past the policy: without a key, 422 no_key.
+    Row("POST", "/conclusion-notices/{ready_notice_id}/signature", {"secret": "sai-mat-khau"},
+        only(422, ("chair",))),
+    Row("GET", "/bodies/{body_id}/conclusion-settings", None, expect(403, admin=200)),
+    Row("PATCH", "/bodies/{body_id}/conclusion-settings", {"chair_title": "Chủ tịch"}, expect(403, admin=200)),
+    # ---------------------------------------------------------------- units (the body's office: admin here)
+    Row("GET", "/bodies/{body_id}/units", None, expect(200)),
+    Row("POST", "/bodies/{body_id}/units", {"name": "Sở Y tế"}, expect(403, admin=201)),
+    Row("GET", "/units/{unit_id}", None, expect(200)),
+    Row("PATCH", "/units/{unit_id}", {"name": "Sở Tài chính tỉnh"}, expect(403, admin=200)),
+    Row("DELETE", "/units/{unit_id}", None, expect(403, admin=200)),
+    Row("GET", "/units/{unit_id}/members", None, expect(200)),
+    Row("POST", "/units/{unit_id}/members", {"user_id": "{delegate2_id}"}, expect(403, admin=201)),
+    Row("DELETE", "/units/{unit_id}/members/{delegate_id}", None, expect(403, admin=204)),
+    # ---------------------------------------------------------------- tasks (tests/test_tasks*.py)
+    # The office (admin) assigns and decides; the chair sees the dashboard; the delegate heads the lead unit.
+    Row("GET", "/bodies/{body_id}/tasks", None, expect(403, chair=200, admin=200)),
+    Row("POST", "/bodies/{body_id}/tasks", {"title": "Rà soát", "deadline": "2099-01-01T00:00:00Z",
+                                            "lead_unit_id": "{unit_id}"}, expect(403, admin=201)),
+    Row("GET", "/bodies/{body_id}/tasks/dashboard", None, expect(403, chair=200, admin=200)),
+    Row("GET", "/bodies/{body_id}/tasks/export.csv", None, expect(403, chair=200, admin=200)),
+    Row("GET", "/bodies/{body_id}/tasks/report.pdf", None, expect(403, chair=200, admin=200)),
+    Row("GET", "/me/tasks", None, expect(200)),
+    Row("GET", "/tasks/{task_id}", None, expect(404, delegate=200, chair=200, admin=200)),
+    Row("PATCH", "/tasks/{task_id}", {"priority": "high"}, expect(404, delegate=403, chair=403, admin=200)),
+    Row("POST", "/tasks/{task_id}/progress", {"text": "Đang làm", "progress": 30},
+        expect(404, delegate=201, chair=403, admin=403)),
+    Row("POST", "/tasks/{task_id}/submit", {"text": "Đã xong"}, expect(404, delegate=200, chair=403, admin=403)),
+    Row("POST", "/tasks/{submitted_task_id}/accept", {}, expect(404, delegate=403, chair=403, admin=200)),
+    Row("POST", "/tasks/{submitted_task_id}/return", {"reason": "Bổ sung"},
+        expect(404, delegate=403, chair=403, admin=200)),
+    Row("POST", "/tasks/{task_id}/extensions", {"new_deadline": "2099-06-01T00:00:00Z", "reason": "Chờ số liệu"},
+        expect(404, delegate=201, chair=403, admin=403)),
+    Row("POST", "/task-extensions/{task_extension_id}/decision", {"approve": True},
+        expect(404, delegate=403, chair=403, admin=200)),
+    Row("GET", "/tasks/{task_id}/files/{task_file_id}", None, expect(404, delegate=200, chair=200, admin=200)),
     # ---------------------------------------------------------------- meetings
     Row("GET", "/meetings", None, expect(200)),
     Row("POST", "/meetings", {"body_id": "{body_id}", "title": "Họp mới", "starts_at": "2030-01-02T08:00:00+07:00"},
@@ -390,6 +670,13 @@ MATRIX: list[Row] = [
         only(201, PREPARE)),
     Row("PATCH", "/meetings/{meeting_id}/participants/{participant_id}", {"vote_weight": 2}, only(200, PREPARE)),
     Row("DELETE", "/meetings/{meeting_id}/participants/{participant_id}", None, only(204, PREPARE)),
+    # Bulk import (meetings/bodies/import_views.py): a dry run, an apply, a body's list, a body into a meeting.
+    Row("POST", "/meetings/{meeting_id}/participants/import", {"file": "{people_csv}"}, only(200, PREPARE)),
+    Row("POST", "/meetings/{meeting_id}/participants/import", {"file": "{people_csv}", "mode": "apply"},
+        only(200, PREPARE), note="apply"),
+    Row("POST", "/bodies/{body_id}/members/import", {"file": "{people_csv}", "mode": "apply"},
+        expect(403, admin=200)),
+    Row("POST", "/meetings/{meeting_id}/participants/from-body", {}, only(200, PREPARE)),
     # ---------------------------------------------------------------- agenda items
     Row("GET", "/meetings/{meeting_id}/items", None, only(200, SEE)),
     Row("GET", "/meetings/{draft_meeting_id}/items", None, only(200, SEE_DRAFT, seen_by=SEE_DRAFT), "draft"),
@@ -418,12 +705,15 @@ MATRIX: list[Row] = [
     Row("GET", "/documents/{document_id}/original", None, only(200, PREPARE)),
     Row("GET", "/documents/{unpublished_document_id}/original", None, only(200, PREPARE, seen_by=RUN),
         "unpublished"),
+    # The Office file a document was converted from: those preparing the meeting (policy.require_source).
+    Row("GET", "/documents/{converted_document_id}/source", None, only(200, PREPARE)),
     # ---------------------------------------------------------------- live room
     Row("GET", "/meetings/{meeting_id}/live", None, only(200, SEE)),
     Row("GET", "/meetings/{draft_meeting_id}/live", None, only(200, SEE_DRAFT, seen_by=SEE_DRAFT), "draft"),
     Row("GET", "/meetings/{meeting_id}/events", None, only(200, SEE)),
     Row("GET", "/meetings/{meeting_id}/attendance", None, only(200, SEE)),
     Row("PUT", "/meetings/{meeting_id}/attendance/{delegate_id}", {"status": "present"}, only(200, RUN)),
+    Row("PUT", "/meetings/{meeting_id}/attendance", {"all": True, "status": "present"}, only(200, RUN)),
     Row("GET", "/meetings/{meeting_id}/speakers", None, only(200, SEE)),
     # ---------------------------------------------------------------- voting
     Row("POST", "/meetings/{meeting_id}/polls", {"title": "Thông qua tờ trình"}, only(201, RUN)),
@@ -523,16 +813,82 @@ MATRIX: list[Row] = [
     Row("GET", "/meetings/{meeting_id}/console", None, page(200, RUN), page=True),
     Row("GET", "/meetings/{meeting_id}/prepare", None, page(200, PREPARE), page=True),
     Row("GET", "/meetings/{meeting_id}/screen", None, page(200, SEE), page=True),
+    Row("GET", "/meetings/{meeting_id}/conclusions", None, page(200, SEE), page=True),
     Row("GET", "/polls/{open_poll_id}/board", None, page(409, SEE), page=True),  # a named poll has no board
     # An invitation's reply link (a GET only shows the form; the answer needs the form's CSRF token).
     Row("GET", "/invitations/{reply_token}", None, expect(200, anonymous=200), page=True),
     Row("POST", "/invitations/{reply_token}", {"reply": "attend"}, expect(400, anonymous=400), page=True),
     Row("GET", "/calendar/{feed_token}.ics", None, expect(200, anonymous=200), page=True),
+    # A tablet's enrolment link: the GET only shows the button; the POST needs the page's CSRF token.
+    Row("GET", "/enrol/{enrol_secret}", None, expect(200, anonymous=200), page=True),
+    Row("POST", "/enrol/{enrol_secret}", None, expect(400, anonymous=400), page=True),
+    Row("GET", "/meetings/{meeting_id}/tablets", None, page(200, PREPARE), page=True),
+    Row("POST", "/meetings/{meeting_id}/enrolment-sheet", None, expect(400, anonymous=400), page=True),
     # The organization CA's public services (this world has no CA: nothing to publish; OCSP answers "malformed").
     Row("GET", "/pki/ca.crl", None, expect(404, anonymous=404), page=True),
     Row("GET", "/pki/ca.pem", None, expect(404, anonymous=404), page=True),
     Row("POST", "/pki/ocsp", None, expect(200, anonymous=200), page=True),
     Row("GET", "/pki/ocsp/AAAA", None, expect(200, anonymous=200), page=True),
+    # Follow-up tasks: "Việc của tôi" for everyone, a task for who sees it, the dashboard for the chair and office.
+    Row("GET", "/tasks", None, _PAGE_ALL, page=True),
+    Row("GET", "/tasks/{task_id}", None, expect(404, anonymous=302, delegate=200, chair=200, admin=200), page=True),
+    Row("GET", "/bodies/{body_id}/tasks", None, expect(403, anonymous=302, chair=200, admin=200), page=True),
+    # ---------------------------------------------------------------- meeting copies, templates, regular sittings
+    # (creating a meeting of the body: an administrator or the body's secretariat; this world's body has none)
+    Row("POST", "/meetings/{meeting_id}/copy", {"starts_at": "2030-02-05T08:00:00+07:00"}, only(201, ("admin",))),
+    Row("POST", "/meetings/{meeting_id}/template", {"name": "Thường kỳ"}, only(201, ("admin",))),
+    Row("GET", "/bodies/{body_id}/templates", None, only(200, ("admin",), seen_by=ALL)),
+    Row("GET", "/templates/{template_id}", None, only(200, ("admin",), seen_by=ALL)),
+    Row("PATCH", "/templates/{template_id}", {"name": "Mẫu mới"}, only(200, ("admin",), seen_by=ALL)),
+    Row("DELETE", "/templates/{template_id}", None, only(204, ("admin",), seen_by=ALL)),
+    Row("POST", "/templates/{template_id}/meetings", {"starts_at": "2030-02-05T08:00:00+07:00"},
+        only(201, ("admin",), seen_by=ALL)),
+    Row("GET", "/bodies/{regular_body_id}/regular-sittings/next", None, only(200, ("admin",), seen_by=ALL)),
+    Row("POST", "/bodies/{regular_body_id}/regular-sittings", {}, only(201, ("admin",), seen_by=ALL)),
+    # ---------------------------------------------------------------- document slots, agenda moves
+    Row("GET", "/meetings/{meeting_id}/slots", None, only(200, RUN)),
+    Row("POST", "/items/{item_id}/slots", {"title": "Tờ trình"}, only(201, PREPARE)),
+    Row("PATCH", "/slots/{slot_id}", {"title": "Tờ trình số 2"}, only(200, PREPARE)),
+    Row("DELETE", "/slots/{slot_id}", None, only(204, PREPARE)),
+    Row("POST", "/items/{sub_item_id}/move", {"parent_id": "{item_id}", "position": 0}, only(200, PREPARE)),
+    # ---------------------------------------------------------------- written opinions (tests/test_opinions.py)
+    # The office is the administrator (this world's body has no secretariat); the forms go to the body's members.
+    Row("GET", "/opinion-forms", None, expect(200)),
+    Row("POST", "/bodies/{body_id}/opinion-forms", {"title": "Xin ý kiến"}, only(201, ("admin",), seen_by=OPINION_SEE)),
+    Row("GET", "/opinion-forms/{draft_opinion_id}", None, only(200, ("admin",), seen_by=("admin",)), "draft"),
+    Row("GET", "/opinion-forms/{open_opinion_id}", None, only(200, OPINION_SEE, seen_by=OPINION_SEE), "open"),
+    Row("PATCH", "/opinion-forms/{draft_opinion_id}", {"title": "Xin ý kiến khác"},
+        only(200, ("admin",), seen_by=("admin",))),
+    Row("DELETE", "/opinion-forms/{draft_opinion_id}", None, only(204, ("admin",), seen_by=("admin",))),
+    Row("POST", "/opinion-forms/{draft_opinion_id}/questions", {"kind": "agree", "text": "Đồng ý?"},
+        only(201, ("admin",), seen_by=("admin",))),
+    Row("DELETE", "/opinion-forms/{draft_opinion_id}/questions/{draft_opinion_question_id}", None,
+        only(204, ("admin",), seen_by=("admin",))),
+    Row("POST", "/opinion-forms/{draft_opinion_id}/attachments", {"file": PDF},
+        only(201, ("admin",), seen_by=("admin",))),
+    Row("GET", "/opinion-forms/{open_opinion_id}/attachments/{opinion_attachment_id}", None,
+        only(200, OPINION_SEE, seen_by=OPINION_SEE)),
+    Row("POST", "/opinion-forms/{draft_opinion_id}/open", None, only(200, ("admin",), seen_by=("admin",))),
+    Row("POST", "/opinion-forms/{open_opinion_id}/close", None, only(200, ("admin",), seen_by=OPINION_SEE)),
+    # Recipients answer; the office (not a recipient) may not.
+    Row("PUT", "/opinion-forms/{open_opinion_id}/answer", {"answers": "{open_opinion_answers}"},
+        only(200, OPINION_MEMBERS, seen_by=OPINION_SEE)),
+    Row("GET", "/opinion-forms/{open_opinion_id}/answers", None, only(200, ("admin",), seen_by=OPINION_SEE)),
+    # Nobody has signed an answer yet: the member themself and the office learn there is none (404).
+    Row("GET", "/opinion-forms/{open_opinion_id}/answers/{delegate_id}/paper", None,
+        only(404, ("admin", "delegate"), seen_by=OPINION_SEE)),
+    Row("GET", "/opinion-forms/{open_opinion_id}/tally", None, only(200, ("admin",), seen_by=OPINION_SEE)),
+    Row("POST", "/opinion-forms/{closed_opinion_id}/report", None, only(200, ("admin",), seen_by=OPINION_SEE)),
+    Row("GET", "/opinion-forms/{reported_opinion_id}/report", None, only(200, ("admin",), seen_by=OPINION_SEE)),
+    # The administrator is the report's signer but has no key in this world: 422 no_key.
+    Row("POST", "/opinion-forms/{reported_opinion_id}/report/sign", {"secret": "x"},
+        only(422, ("admin",), seen_by=OPINION_SEE)),
+    Row("POST", "/opinion-forms/{reported_opinion_id}/report/publish", None,
+        only(409, ("admin",), seen_by=OPINION_SEE)),  # not signed yet
+    Row("GET", "/opinion-forms/{open_opinion_id}/bundle", None, only(200, ("admin",), seen_by=OPINION_SEE)),
+    Row("GET", "/opinions", None, _PAGE_ALL, page=True),
+    Row("GET", "/opinions/{open_opinion_id}", None, page(200, OPINION_SEE, seen_by=OPINION_SEE), page=True),
+    Row("POST", "/opinions/{open_opinion_id}", None, expect(400, anonymous=400), page=True),  # CSRF
 ]
 
 

@@ -28,6 +28,11 @@ from meetings.core.errors import DomainError
 from meetings.documents.models import Document
 from meetings.platform.audit.service import record
 
+# geometry key of an orphan waiting for its new version's OCR (see ``reanchor_on_text``).
+AWAITING = "awaiting_text"
+# text layers of a version whose text may still come (``documents.ocr``): orphans wait for it.
+TEXT_TO_COME = ("queued", "running", "failed")
+
 
 @dataclass
 class CarryOverResult:
@@ -81,15 +86,20 @@ def _same_page(old_text: str, pages_squashed: list[str], old_page: int) -> int |
 
 
 def carry_over(session: Session, old_document: Document, new_document: Document, text_by_page: list[str],
-               *, old_text_by_page: list[str] | None = None, actor_id: int | None = None) -> CarryOverResult:
-    """Move the live annotations of ``old_document`` to ``new_document`` (see the module's rules).
-    ``text_by_page`` is the new version's text per page (:func:`export.extract_text_by_page`).
-    Runs in the caller's transaction; broadcasts go out after the caller commits."""
+               *, old_text_by_page: list[str] | None = None, actor_id: int | None = None,
+               awaiting_text: bool = False, rows: list[Annotation] | None = None) -> CarryOverResult:
+    """Move the live annotations of ``old_document`` (or just ``rows``) to ``new_document`` (see the
+    module's rules). ``text_by_page`` is the new version's text per page
+    (:func:`export.extract_text_by_page`). ``awaiting_text``: the new version is a scan whose OCR is
+    not ready, so what is orphaned now is marked ``geometry.awaiting_text`` and tried again when its
+    text arrives (:func:`reanchor_on_text`). Runs in the caller's transaction; broadcasts go out
+    after the caller commits."""
     pages = [_nfc(t or "") for t in text_by_page]
     squashed = [_squash(t) for t in pages]
-    rows = session.execute(select(Annotation).where(
-        Annotation.document_id == old_document.id, Annotation.deleted_at.is_(None)
-    ).order_by(Annotation.rev)).scalars().all()
+    if rows is None:
+        rows = session.execute(select(Annotation).where(
+            Annotation.document_id == old_document.id, Annotation.deleted_at.is_(None)
+        ).order_by(Annotation.rev)).scalars().all()
     result = CarryOverResult()
     new_page_of: dict[str, int | None] = {}
     # Highlights first: notes attached to them follow their fate.
@@ -112,13 +122,16 @@ def carry_over(session: Session, old_document: Document, new_document: Document,
             new_page = _same_page(old_text_by_page[ann.page - 1], squashed, ann.page)
         new_page_of[ann.id] = new_page
         ann.document_id = new_document.id
+        ann.geometry = {k: v for k, v in ann.geometry.items() if k != AWAITING}
         if new_page is None:
             ann.orphaned = True
-            ann.geometry = {**ann.geometry, "origin": {"document_id": old_document.id, "page": ann.page}}
+            ann.geometry = {**ann.geometry, "origin": {"document_id": old_document.id, "page": ann.page},
+                            **({AWAITING: True} if awaiting_text else {})}
             ann.page = max(1, min(ann.page, new_document.page_count))
             result.orphaned.append(ann.id)
         else:
             ann.orphaned = False
+            ann.geometry = {k: v for k, v in ann.geometry.items() if k != "origin"}
             ann.page = new_page
             result.moved.append(ann.id)
         ann.version += 1
@@ -150,4 +163,38 @@ def carry_over_files(session: Session, old_document: Document, new_document: Doc
             # Text unreadable: nothing can be re-anchored, so everything moves as orphaned, never lost.
             texts.append([])
     new_text, old_text = texts
-    return carry_over(session, old_document, new_document, new_text, old_text_by_page=old_text, actor_id=actor_id)
+    return carry_over(session, old_document, new_document, new_text, old_text_by_page=old_text, actor_id=actor_id,
+                      awaiting_text=new_document.text_layer in TEXT_TO_COME)
+
+
+def reanchor_on_text(session: Session, document: Document, config: Any) -> CarryOverResult:
+    """A scan's OCR text arrived: carry over again, from the version each came from, the annotations
+    a replacement left orphaned on ``document`` for want of text (``geometry.awaiting_text``).
+    What the ``document_text_ready`` receiver runs; in the caller's transaction."""
+    from meetings.annotations.export import document_file, extract_text_by_page
+
+    waiting = [a for a in session.execute(select(Annotation).where(
+        Annotation.document_id == document.id, Annotation.deleted_at.is_(None), Annotation.orphaned.is_(True)
+    ).order_by(Annotation.rev)).scalars() if (a.geometry or {}).get(AWAITING)]
+    result = CarryOverResult()
+    if not waiting:
+        return result  # the common case: no PDF is parsed
+    try:
+        new_text = extract_text_by_page(document_file(document, config), config)
+    except DomainError:
+        return result  # still no readable text: they keep waiting
+    by_origin: dict[int, list[Annotation]] = {}
+    for ann in waiting:
+        origin = ann.geometry.get("origin") or {}
+        ann.page = int(origin.get("page") or ann.page)  # the old page: ties and same-page moves use it
+        by_origin.setdefault(int(origin.get("document_id") or document.id), []).append(ann)
+    for origin_id, rows in by_origin.items():
+        old_document = session.get(Document, origin_id) or document
+        try:
+            old_text = extract_text_by_page(document_file(old_document, config), config)
+        except DomainError:
+            old_text = []
+        done = carry_over(session, old_document, document, new_text, old_text_by_page=old_text, rows=rows)
+        result.moved += done.moved
+        result.orphaned += done.orphaned
+    return result

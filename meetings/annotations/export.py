@@ -24,11 +24,14 @@ from urllib.parse import quote
 
 
 def document_file(document: Any, config: Any) -> Path:
-    """Where the document's bytes live (the documents domain's content-addressed blob)."""
+    """Where the bytes delegates see live: the documents domain's served blob (a scan's OCR rendition
+    once ready, whose text highlights anchor on; else the disarmed copy)."""
     from meetings.core.errors import NotFound
+    from meetings.documents.delivery import served_sha256
     from meetings.documents.storage import blob_path
 
-    path = blob_path(config["STORAGE_PATH"], document.sha256)
+    root = config["STORAGE_PATH"]
+    path = blob_path(root, served_sha256(document, root))
     if not path.is_file():
         raise NotFound("The document's file is missing from storage.", code="file_missing")
     return path

@@ -5,6 +5,7 @@ They run inside the sender's transaction and never commit.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app
@@ -13,7 +14,9 @@ from sqlalchemy.orm import Session
 from meetings.accounts.models import User
 from meetings.annotations import carryover, receipts
 from meetings.documents.models import Document
-from meetings.platform.signals import document_opened, document_replaced
+from meetings.platform.signals import document_opened, document_replaced, document_text_ready
+
+log = logging.getLogger(__name__)
 
 
 @document_replaced.connect
@@ -28,3 +31,17 @@ def carry_annotations_over(_sender: Any, *, session: Session, old: Document, new
 def queue_read_receipt(_sender: Any, *, document: Document, user: User, **_: Any) -> None:
     """The file was served: queue the read receipt (written by ``receipts.flush``, not by the GET)."""
     receipts.queue_opening(document, user)
+
+
+@document_text_ready.connect
+def reanchor_waiting_annotations(_sender: Any, *, session: Session, document: Document,
+                                 **_: Any) -> carryover.CarryOverResult | None:
+    """A scan's OCR is ready: re-anchor the annotations its replacement left orphaned for want of text.
+    In a savepoint, and never raising: the text layer must become ready even if this fails (the
+    annotations then stay orphaned, never lost)."""
+    try:
+        with session.begin_nested():
+            return carryover.reanchor_on_text(session, document, current_app.config)
+    except Exception:
+        log.exception("re-anchoring annotations on document %s failed", document.id)
+        return None

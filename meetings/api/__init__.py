@@ -136,6 +136,8 @@ def init_api(app: Flask) -> None:
     from meetings.accounts.views import blp as accounts_blp
     from meetings.annotations.views import blp as annotations_blp
     from meetings.archive.views import blp as archive_blp
+    from meetings.bodies.template_views import blp as templates_blp
+    from meetings.bodies.unit_views import blp as units_blp
     from meetings.bodies.views import blp as agenda_blp
     from meetings.core.extensions import csrf
     from meetings.documents.views import blp as documents_blp
@@ -144,12 +146,29 @@ def init_api(app: Flask) -> None:
     from meetings.notifications.inbox_views import blp as notifications_blp
     from meetings.notifications.push_views import blp as push_blp
     from meetings.notifications.views import blp as invitations_blp
+    from meetings.tasks.views import blp as tasks_blp
     from meetings.voting.committee_views import blp as committee_blp
     from meetings.voting.views import blp as voting_blp
 
     domains = (accounts_blp, factors_blp, agenda_blp, documents_blp, live_blp, voting_blp, committee_blp,
                annotations_blp, minutes_blp, archive_blp, push_blp, invitations_blp,
                notifications_blp)
+    domains += (units_blp, tasks_blp)
+    from meetings.accounts.enrolment_views import blp as enrolment_links_blp
+    from meetings.bodies.enrolment_views import blp as enrolment_blp
+
+    domains += (enrolment_links_blp, enrolment_blp)
+    from meetings.archive.opinion_views import blp as opinion_bundles_blp
+    from meetings.opinions.views import blp as opinions_blp
+
+    domains += (opinions_blp, opinion_bundles_blp)
+    domains += (templates_blp,)
+    from meetings.bodies.import_views import blp as imports_blp
+
+    domains += (imports_blp,)
+    from meetings.conclusions.views import blp as conclusions_blp
+
+    domains += (conclusions_blp,)
     for blp in domains:
         api.register_blueprint(blp, url_prefix=API_PREFIX)
         # CSRF for the API is checked in accounts.auth: only cookie sessions need it.

@@ -5,8 +5,12 @@
     data/meeting.json                       the meeting, its body, agenda, actual sitting times, minutes
     data/minutes/bien-ban-v<n>.pdf          every published version of the minutes, and the signed ones they replace
     data/minutes/bien-ban-v<n>.validation.json, .html   the validation report made at publishing
-    data/documents/<id>-<name>.pdf          the current, published version of each agenda document
-                                            (confidential ones stamped for the exporter, or left out)
+    data/conclusions/thong-bao-ket-luan.pdf, conclusions.json   the published, signed conclusion notice
+    data/tasks/tasks.json, tasks.csv, files/  the follow-up tasks of its conclusions, with their history
+    data/documents/<id>-<name>.pdf          the current, published version of each agenda document as delivered
+                                            (a scan's OCR rendition once ready; confidential ones stamped for the
+                                            exporter, or left out)
+    data/documents/<id>-<name>.original.pdf the signed upload byte for byte, when the file above is not it
     data/attendance.csv, attendance.json
     data/votes.csv, votes.json              every poll's figures; each voter's choice for open polls
     data/polls/<id>/bulletin-board.json     each secret poll's bulletin board (encrypted ballots, proofs, count)
@@ -37,13 +41,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.archive import policy
+from meetings.archive import conclusion_files, policy, task_files
 from meetings.archive.readme import readme_text
 from meetings.bodies.models import Meeting
 from meetings.bodies.sittings import sitting_periods
 from meetings.core.db import utcnow
 from meetings.core.fonts import font_path
-from meetings.documents.delivery import watermarked_copy
+from meetings.documents.delivery import served_sha256, watermarked_copy
 from meetings.documents.models import Document
 from meetings.documents.storage import blob_path
 from meetings.live.attendance import attendance_list
@@ -143,14 +147,46 @@ def _audit_line(e: AuditEntry) -> str:
 
 
 def _document_file(doc: Document, viewer: User, config: Mapping[str, Any]) -> Path | None:
-    """The bytes a document goes into the bag with: the viewer's stamped copy when it is confidential
-    (the documents domain's own watermark, as its page serves it), else the stored file."""
+    """The bytes a document goes into the bag with: what its page delivers. The viewer's stamped copy
+    when it is confidential (the documents domain's own watermark, as its page serves it), else the
+    served file: a scan's OCR rendition once ready (its text searchable), else the disarmed copy."""
     if policy.needs_stamp(doc):
         return watermarked_copy(config["STORAGE_PATH"], doc, viewer, font_path=font_path(),
                                 seconds=int(config.get("PDF_CHECK_SECONDS", 60)),
                                 memory_mb=int(config.get("PDF_CHECK_MEMORY_MB", 1024)))
-    src = blob_path(config["STORAGE_PATH"], doc.sha256)
+    src = blob_path(config["STORAGE_PATH"], served_sha256(doc, config["STORAGE_PATH"]))
     return src if src.exists() else None
+
+
+def _signed_original(doc: Document, config: Mapping[str, Any]) -> Path | None:
+    """The signed upload, byte for byte, when the bag's copy is not it (an OCR rendition or a disarmed
+    copy): kept beside it so its signature can still be verified. Never for a confidential document,
+    whose only copy leaving the server is the stamped one."""
+    root = config["STORAGE_PATH"]
+    if not doc.signed_original or policy.needs_stamp(doc):
+        return None
+    sha = doc.original_sha256 or doc.sha256
+    if sha == served_sha256(doc, root):
+        return None  # the bag's copy is the signed upload itself
+    src = blob_path(root, sha)
+    return src if src.exists() else None
+
+
+def _document_files(bag_dir: Path, docs: list[Document], viewer: User, config: Mapping[str, Any]) -> dict[int, str]:
+    """Write ``documents/<id>-<name>.pdf`` for each document (and ``….original.pdf`` for a signed
+    original, :func:`_signed_original`); returns the original's bag path per document id."""
+    originals: dict[int, str] = {}
+    for d in docs:
+        stem = f"{d.id}-{_safe_name(Path(d.filename).stem)}"
+        src = _document_file(d, viewer, config)
+        if src is None:
+            continue
+        (bag_dir / "documents" / f"{stem}.pdf").write_bytes(src.read_bytes())
+        original = _signed_original(d, config)
+        if original is not None:
+            (bag_dir / "documents" / f"{stem}.original.pdf").write_bytes(original.read_bytes())
+            originals[d.id] = f"documents/{stem}.original.pdf"
+    return originals
 
 
 def _released(e: AuditEntry, released_docs: set[int]) -> bool:
@@ -170,12 +206,10 @@ def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], 
             (bag_dir / folder).mkdir(parents=True)
         minutes = policy.bundle_minutes(session, meeting)
         _minutes_files(bag_dir, minutes, storage)
+        conclusion_files.write_conclusion_files(session, meeting, bag_dir, storage)
+        task_files.write_task_files(session, meeting, bag_dir, storage)  # data/tasks/: follow-up tasks
         docs = policy.bundle_documents(session, meeting, config)
-        for d in docs:
-            src = _document_file(d, viewer, config)
-            if src is not None:
-                (bag_dir / "documents" / f"{d.id}-{_safe_name(Path(d.filename).stem)}.pdf").write_bytes(
-                    src.read_bytes())
+        originals = _document_files(bag_dir, docs, viewer, config)
         attendance = attendance_list(session, meeting.id)
         _dump(bag_dir / "attendance.json", attendance)
         _csv(bag_dir / "attendance.csv",
@@ -206,7 +240,10 @@ def write_bundle(session: Session, meeting: Meeting, config: Mapping[str, Any], 
             "agenda": [{"id": i.id, "position": i.position, "title": i.title, "conclusion": i.conclusion}
                        for i in meeting.items],
             "documents": [{"id": d.id, "title": d.title, "version": d.version, "confidentiality": d.confidentiality,
-                           "sha256": d.sha256, "watermarked": policy.needs_stamp(d)} for d in docs],
+                           "sha256": d.sha256, "watermarked": policy.needs_stamp(d),
+                           "served_sha256": served_sha256(d, storage), "text_layer": d.text_layer,
+                           "signed_original": bool(d.signed_original), "original_sha256": d.original_sha256,
+                           "original_file": originals.get(d.id)} for d in docs],
             "confidential_documents": policy.confidential_mode(config),
             "minutes": [{"version": m.version, "status": m.status, "number": m.number, "sha256": m.sha256,
                          "previous_id": m.previous_id, "published_at": m.published_at,

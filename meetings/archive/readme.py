@@ -19,8 +19,13 @@ Gói này là một "túi" BagIt (RFC 8493). Các tệp:
                                           của tệp, thời điểm kiểm tra, các chứng thư gốc tin cậy (dấu vân
                                           tay SHA-256), kết quả từng chữ ký.
   minutes/bien-ban-v<n>.validation.html   Cùng báo cáo đó, dạng trang đọc được.
-  documents/<mã>-<tên>.pdf                Tài liệu hiện hành, đã phát hành, của từng nội dung chương trình; tài liệu
+  conclusions/thong-bao-ket-luan.pdf      Thông báo kết luận đã ký số, như đã công bố và gửi; conclusions.json: số,
+                                          trích yếu, người ký, mã băm SHA-256 và từng kết luận được đánh số.
+  documents/<mã>-<tên>.pdf                Tài liệu hiện hành, đã phát hành, của từng nội dung chương trình, đúng như
+                                          đại biểu nhận (bản quét có lớp chữ nhận dạng OCR khi đã xong); tài liệu
                                           mật mang dấu của người nhận gói (hoặc không đưa vào, tùy cấu hình).
+  documents/<mã>-<tên>.original.pdf       Bản gốc đã ký số, nguyên từng byte, khi tệp trên không phải là nó (bản có
+                                          lớp chữ OCR): để kiểm tra chữ ký (pyhanko sign validate như mục 2).
   attendance.csv, attendance.json         Điểm danh: từng đại biểu, vai trò, tình trạng, lý do, giờ đến, giờ rời.
   votes.csv, votes.json                   Biểu quyết: số phiếu từng phương án của mọi cuộc biểu quyết
                                           (dòng "option"); với biểu quyết công khai, thêm lựa chọn của từng
@@ -61,8 +66,13 @@ This package is a BagIt bag (RFC 8493). The files:
                                           file's SHA-256, when it was validated, against which trust roots
                                           (SHA-256 fingerprints), each signature's result.
   minutes/bien-ban-v<n>.validation.html   The same report as a readable page.
-  documents/<id>-<name>.pdf               The current, published document of each agenda item; confidential ones
-                                          carry the stamp of whoever took the package (or are left out, by setting).
+  conclusions/thong-bao-ket-luan.pdf      The signed conclusion notice as published and sent; conclusions.json: its
+                                          number, subject, signer, SHA-256 and each numbered conclusion.
+  documents/<id>-<name>.pdf               The current, published document of each agenda item as delegates received
+                                          it (a scan with its OCR text layer once ready); confidential ones carry
+                                          the stamp of whoever took the package (or are left out, by setting).
+  documents/<id>-<name>.original.pdf      The digitally signed upload byte for byte, when the file above is not it
+                                          (an OCR rendition): its signature still verifies (pyhanko, as in step 2).
   attendance.csv, attendance.json         Roll call: each participant, role, status, reason, arrival, departure.
   votes.csv, votes.json                   Votes: every poll's count per option ("option" rows); for open (named)
                                           polls also each voter's choice ("ballot" rows: voter, choices, by proxy

@@ -158,3 +158,34 @@ def reorder_items(session: Session, meeting: Meeting, actor: User, *, parent_id:
     announce(session, meeting, "agenda.changed",
              {"action": "reordered", "parent_id": parent_id, "ids": ids}, actor)
     return ordered
+
+
+def move_item(session: Session, item: AgendaItem, actor: User, *, parent_id: int | None,
+              position: int) -> AgendaItem:
+    """Put an item at ``position`` (0-based) of the level under ``parent_id`` (None: the top level).
+
+    One change renumbers both the level it joins and the level it leaves, so a sub-item dragged
+    to another item lands exactly where it was dropped (update_item's parent_id puts it last).
+    """
+    meeting = item.meeting
+    require_prepare(meeting, actor)
+    check_open(meeting)
+    if not isinstance(position, int) or position < 0:
+        raise Invalid("position must be a whole number ≥ 0.")
+    old_parent = item.parent_id
+    if parent_id != old_parent:
+        _check_parent(meeting, parent_id, item)
+    target = [i for i in level(meeting, parent_id) if i.id != item.id]
+    position = min(position, len(target))
+    target.insert(position, item)
+    item.parent_id = parent_id
+    _renumber(target)
+    if parent_id != old_parent:
+        _renumber(level(meeting, old_parent))
+    session.flush()
+    audit.record(session, "agenda.item_moved", actor_id=actor.id, object_type="agenda_item", object_id=item.id,
+                 meeting_id=meeting.id, details={"from_parent_id": old_parent, "parent_id": parent_id,
+                                                 "position": position})
+    announce(session, meeting, "agenda.changed",
+             {"action": "moved", "item_id": item.id, "parent_id": parent_id, "position": position}, actor)
+    return item

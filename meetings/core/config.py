@@ -46,6 +46,20 @@ def load_settings(overrides: dict | None = None) -> dict:
         "PDF_CHECK_SECONDS": _int("PDF_CHECK_SECONDS", 60),
         "PDF_CHECK_MEMORY_MB": _int("PDF_CHECK_MEMORY_MB", 1024),
         "PDF_CHECK_DECODED_MB": _int("PDF_CHECK_DECODED_MB", 4096),
+        # OCR of scanned PDFs in the job queue (meetings/documents/ocr.py).
+        "OCR_ENABLED": _bool("OCR_ENABLED", True),
+        "OCR_LANGUAGES": os.environ.get("OCR_LANGUAGES") or "vie+eng",
+        "OCR_SECONDS": _int("OCR_SECONDS", 900),
+        "OCR_MEMORY_MB": _int("OCR_MEMORY_MB", 2048),
+        "OCR_SCAN_SHARE": _int("OCR_SCAN_SHARE", 50),
+        "OCR_PAGE_MIN_CHARS": _int("OCR_PAGE_MIN_CHARS", 10),
+        "OCR_ATTEMPTS": _int("OCR_ATTEMPTS", 3),
+        "OCR_JOBS": _int("OCR_JOBS", 1),
+        # Office uploads converted by LibreOffice in a sandboxed child (meetings/documents/convert.py).
+        "OFFICE_CONVERT_SECONDS": _int("OFFICE_CONVERT_SECONDS", 120),
+        "OFFICE_CONVERT_MEMORY_MB": _int("OFFICE_CONVERT_MEMORY_MB", 2048),
+        "OFFICE_MAX_UNCOMPRESSED_MB": _int("OFFICE_MAX_UNCOMPRESSED_MB", 512),
+        "SOFFICE_PATH": os.environ.get("SOFFICE_PATH") or "soffice",
         "TOKEN_TTL_HOURS": _int("TOKEN_TTL_HOURS", 24 * 7),
         # Per address: high enough for a hall of 200 tablets behind one NAT address; guessing one
         # account's password is stopped by the per-account lockout (meetings/accounts/lockout.py).
@@ -53,6 +67,10 @@ def load_settings(overrides: dict | None = None) -> dict:
         "LOGIN_LOCKOUT_THRESHOLD": _int("LOGIN_LOCKOUT_THRESHOLD", 5),
         "LOGIN_LOCKOUT_SECONDS": _int("LOGIN_LOCKOUT_SECONDS", 30),
         "LOGIN_LOCKOUT_MAX_SECONDS": _int("LOGIN_LOCKOUT_MAX_SECONDS", 900),
+        # Tablet enrolment links (meetings/accounts/enrolment.py): how long an unused link is good, and
+        # opening/confirming links per client address (a hall of tablets behind one NAT address).
+        "ENROLMENT_LINK_DAYS": _int("ENROLMENT_LINK_DAYS", 7),
+        "ENROLMENT_RATE_LIMIT": os.environ.get("ENROLMENT_RATE_LIMIT", "300 per minute"),
         # Server-side sessions and tokens (meetings/accounts/sessions.py): idle and absolute timeouts.
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 480),
         "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 168),

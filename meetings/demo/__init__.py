@@ -196,6 +196,12 @@ def load_demo(session: Session, storage_path: str | Path, now: datetime | None =
                      confidentiality="confidential" if doc.confidential else "normal",
                      published=True, storage_path=str(storage_path))
         made.append(item_spec.filename)
+    from flask import current_app
+
+    from meetings.demo.opinions import load_demo_opinions  # a written opinion form, sent, partly answered
+
+    if load_demo_opinions(session, body, users, current_app.config, now):
+        made.append("opinions")
     if made:
         audit.record(session, "demo.loaded", actor_id=admin_id, object_type="meeting", object_id=meeting.id,
                      meeting_id=meeting.id, details={"created": len(made)})

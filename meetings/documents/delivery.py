@@ -1,12 +1,15 @@
 """Sending a document's file: from disk with sendfile, Range, ETag and private caching.
 
 What is delivered is the disarmed copy (``doc.sha256``: the upload without its
-JavaScript, actions and embedded files, see ``disarm.py``); the original upload
+JavaScript, actions and embedded files, see ``disarm.py``) or, once a scan's OCR is
+ready, its rendition with a text layer (``doc.ocr_sha256``, see ``ocr.py``: the same
+pages with invisible text, so highlights and find work; :func:`served_sha256`); the original upload
 (``doc.original_sha256``) leaves only through :func:`send_original`, to the
 secretariat, as a download. Every file goes out under a name ending in ``.pdf``
 (:func:`served_filename`), whatever the upload was called.
 
-Normal documents are the stored blob itself (ETag = its sha256). Confidential
+Normal documents are the stored blob itself (ETag = its sha256, so a tablet's copy is
+refreshed when the rendition arrives). Confidential
 ones are a copy stamped for the viewer, made once per (document version,
 viewer, marking, name) in a child process and cached under
 ``watermarked/<document id>/``; later requests send that file the same way.
@@ -67,7 +70,7 @@ def marking_of(doc: Document) -> str:
 def watermark_path(root: str | Path, doc: Document, viewer: User) -> Path:
     """Where the viewer's stamped copy of ``doc`` is cached. The key covers everything
     printed on it except the time, so a renamed viewer or a new marking gets a new copy."""
-    key = hashlib.sha256(f"{doc.sha256}|{marking_of(doc)}|{viewer.full_name}".encode()).hexdigest()[:20]
+    key = hashlib.sha256(f"{served_sha256(doc, root)}|{marking_of(doc)}|{viewer.full_name}".encode()).hexdigest()[:20]
     return storage.watermark_dir(root, doc.id) / f"{int(viewer.id)}-{key}.pdf"
 
 
@@ -86,9 +89,18 @@ def watermarked_copy(root: str | Path, doc: Document, viewer: User, *, font_path
     return path
 
 
+def served_sha256(doc: Document, root: str | Path | None = None) -> str:
+    """The blob delivered for ``doc``: the OCR rendition once ready, else the disarmed copy.
+    With ``root``, a rendition missing from storage falls back to the disarmed copy."""
+    if doc.text_layer == "ready" and doc.ocr_sha256:
+        if root is None or storage.blob_path(root, doc.ocr_sha256).is_file():
+            return doc.ocr_sha256
+    return doc.sha256
+
+
 def source_path(root: str | Path, doc: Document) -> Path:
-    """The stored file delivered for ``doc``: its disarmed copy."""
-    path = storage.blob_path(root, doc.sha256)
+    """The stored file delivered for ``doc``: its disarmed copy, or its OCR rendition once ready."""
+    path = storage.blob_path(root, served_sha256(doc, root))
     if not path.is_file():
         raise Unavailable("The document's file is missing from storage.", code="file_missing")
     return path
@@ -120,7 +132,7 @@ def send(doc: Document, viewer: User, *, root: str | Path, font_path: Path, seco
         etag: str | bool = True  # mtime, size and path of the stamped copy
     else:
         path = source_path(root, doc)
-        etag = doc.sha256
+        etag = path.stem  # the served blob's sha256
     wanted = request.headers.get("Range")
     if wanted and getattr(parse_range_header(wanted), "units", None) != "bytes":
         # RFC 9110 §14.2: a Range the server does not understand is ignored (whole file),

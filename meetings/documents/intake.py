@@ -42,6 +42,13 @@ REFUSALS = {
     "timeout": 422,
     "too_complex": 422,
     "busy": 503,
+    # Office uploads (convert.py, office_check.py): refused before or by the conversion.
+    "unsupported_type": 415,
+    "macro_refused": 422,
+    "zip_bomb": 422,
+    "corrupt_office_file": 422,
+    "conversion_failed": 422,
+    "conversion_timeout": 422,
 }
 
 

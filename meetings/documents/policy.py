@@ -35,3 +35,10 @@ def require_original(meeting: Meeting, user: User | None) -> None:
     copy only): those who prepare the meeting (``can_prepare``), for the archive and checks."""
     if not permissions.can_prepare(meeting, user):
         raise Forbidden("Only the meeting's secretariat may download the original upload.")
+
+
+def require_source(meeting: Meeting, user: User | None) -> None:
+    """The Office file a converted document was made from (delegates read the PDF only):
+    those who prepare the meeting (``can_prepare``), to edit and upload it again."""
+    if not permissions.can_prepare(meeting, user):
+        raise Forbidden("Only the meeting's secretariat may download the document's source file.")

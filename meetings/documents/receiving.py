@@ -7,6 +7,12 @@ checks that need no parser → the pypdf check and the disarm (pikepdf,
 original and of the disarmed copy into their content addresses. A refusal at
 any step deletes the temporary files, so nothing is half-stored; blobs of an
 upload whose transaction then fails are removed again (``_drop_orphan_blobs``).
+
+An Office upload (``.docx``, ``.xlsx`` … see ``office.py``) is first converted
+to PDF by LibreOffice in its sandbox (``convert.py``, after ``office_check.py``
+refused bombs and macros); the PDF made then takes the same path as an uploaded
+one, and the Office file is kept as the document's source (``source_sha256``),
+stored only once the PDF passed.
 """
 from __future__ import annotations
 
@@ -18,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from meetings.core.db import end_read_only_transaction, ends_savepoint
 from meetings.core.errors import DomainError
-from meetings.documents import storage
+from meetings.documents import office, storage
+from meetings.documents.convert import ConversionLimits, ConversionRefused
 from meetings.documents.intake import REFUSALS, IntakeLimits, Verdict, check_pdf, quick_check
 from meetings.documents.models import Document
 
@@ -42,8 +49,20 @@ def default_limits() -> IntakeLimits:
     return IntakeLimits.from_config(load_settings())
 
 
+def default_conversion_limits() -> ConversionLimits:
+    """The Office conversion settings of the running application, or of the environment."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return ConversionLimits.from_config(current_app.config)
+    from meetings.core.config import load_settings
+
+    return ConversionLimits.from_config(load_settings())
+
+
 class Ingested(NamedTuple):
-    """A stored upload: the delivered (disarmed) file's sha256 and size, and the original's."""
+    """A stored upload: the delivered (disarmed) file's sha256 and size, and the original's;
+    for an Office upload also the source file's (the PDF made from it is the "original")."""
 
     sha256: str
     size: int
@@ -51,18 +70,29 @@ class Ingested(NamedTuple):
     original_sha256: str
     disarmed: dict[str, int]
     signed: bool
+    filename: str = ""  # the document's name: the upload's, ending .pdf for a converted one
+    source_sha256: str | None = None
+    source_filename: str | None = None
+    source_format: str | None = None  # "docx", "xlsx" …
+    conversion_seconds: float | None = None
 
     def row(self) -> dict[str, Any]:
-        """The Document columns this upload fills."""
+        """The Document columns this upload fills (``filename`` apart: the caller names it)."""
         return {"sha256": self.sha256, "size": self.size, "page_count": self.pages,
                 "original_sha256": self.original_sha256, "disarmed": self.disarmed,
-                "signed_original": self.signed}
+                "signed_original": self.signed, "source_sha256": self.source_sha256,
+                "source_filename": self.source_filename, "source_format": self.source_format}
 
     def details(self) -> dict[str, Any]:
         """What the audit entry of the upload records: both files and what the disarm removed."""
-        return {"sha256": self.sha256, "pages": self.pages, "size": self.size,
-                "original_sha256": self.original_sha256, "disarmed": self.disarmed,
-                "signed_original": self.signed}
+        details = {"sha256": self.sha256, "pages": self.pages, "size": self.size,
+                   "original_sha256": self.original_sha256, "disarmed": self.disarmed,
+                   "signed_original": self.signed}
+        if self.source_sha256:
+            details.update(source_sha256=self.source_sha256, source_filename=self.source_filename,
+                           source_format=self.source_format,
+                           conversion_seconds=round(self.conversion_seconds or 0, 2))
+        return details
 
 
 def ingest(source: BinaryIO | bytes | Path, storage_path: str | Path, limits: IntakeLimits,
@@ -73,9 +103,14 @@ def ingest(source: BinaryIO | bytes | Path, storage_path: str | Path, limits: In
 
 
 def ingest_upload(source: BinaryIO | bytes | Path, storage_path: str | Path, limits: IntakeLimits,
-                  *, session: Session | None = None) -> Ingested:
+                  *, session: Session | None = None, filename: str | None = None,
+                  conversion: ConversionLimits | None = None) -> Ingested:
     """Check a PDF, disarm it and store both the original and the disarmed copy (one blob when
     nothing was removed); raises DocumentRefused.
+
+    An Office file (told by ``filename``'s extension, see ``office.office_format``) is
+    converted to PDF first, under ``conversion`` (default: the settings); that PDF is
+    then the original, and the Office file is stored as the source.
 
     The files are in ``blobs/`` only once every check passed. With ``session``, a
     blob this call created is removed again if that session rolls back and no
@@ -88,25 +123,62 @@ def ingest_upload(source: BinaryIO | bytes | Path, storage_path: str | Path, lim
     except storage.UploadTooLarge:
         raise DocumentRefused("too_large", too_large_message(limits.max_bytes)) from None
     out = storage.scratch(storage_path)
+    upload, pdf, seconds = staged, staged, None
     try:
-        verdict = quick_check(staged.head(), staged.tail(), staged.size) or check_pdf(
-            staged.path, limits, disarm_to=out)
+        try:
+            fmt = office.office_format(filename, staged.head(), staged.size)
+        except ConversionRefused as exc:
+            raise _conversion_refusal(exc) from None
+        if fmt is not None:
+            pdf, seconds = _convert(staged, fmt, storage_path, conversion or default_conversion_limits())
+        verdict = quick_check(pdf.head(), pdf.tail(), pdf.size) or check_pdf(pdf.path, limits, disarm_to=out)
         if not verdict.ok:
             raise _refusal(verdict)
-        served = storage.adopt(out) if verdict.rewritten else staged
-        for kept in [staged] if served is staged else [staged, served]:
+        served = storage.adopt(out) if verdict.rewritten else pdf
+        # Nothing is kept before every check passed, the Office source included.
+        for kept in _distinct(upload, pdf, served):
             target = storage.accept(kept, storage_path)
             if session is not None and kept.created_blob:
                 session.info.setdefault(_NEW_BLOBS, []).append(target)
     finally:
-        staged.discard()  # no-op once accepted (the file was renamed away)
+        for temporary in (upload, pdf):
+            temporary.discard()  # no-op once accepted (the file was renamed away)
         out.unlink(missing_ok=True)
-    return Ingested(served.sha256, served.size, verdict.pages, staged.sha256, verdict.disarmed, verdict.signed)
+    name = filename or ""
+    if fmt is None:
+        return Ingested(served.sha256, served.size, verdict.pages, staged.sha256, verdict.disarmed,
+                        verdict.signed, name)
+    return Ingested(served.sha256, served.size, verdict.pages, pdf.sha256, verdict.disarmed, verdict.signed,
+                    office.delivered_name(name), upload.sha256, name or f"document.{fmt}", fmt, seconds)
+
+
+def _distinct(*files: storage.StagedFile) -> list[storage.StagedFile]:
+    """Each staged file once (the PDF is the upload itself, or the served copy the PDF)."""
+    return [f for i, f in enumerate(files) if all(f is not g for g in files[:i])]
+
+
+def _convert(staged: storage.StagedFile, fmt: str, storage_path: str | Path,
+             conversion: ConversionLimits) -> tuple[storage.StagedFile, float]:
+    """The PDF LibreOffice made from the staged Office file, staged in ``tmp/`` in turn."""
+    made = storage.scratch(storage_path)
+    try:
+        result = office.convert_file(staged.path, fmt, made, conversion)
+    except ConversionRefused as exc:
+        made.unlink(missing_ok=True)
+        raise _conversion_refusal(exc) from None
+    except BaseException:
+        made.unlink(missing_ok=True)
+        raise
+    return storage.adopt(made), result.seconds
 
 
 def too_large_message(max_bytes: int) -> str:
     """The 413 message for an upload over ``max_bytes``."""
     return f"The file is larger than the upload limit of {max_bytes / (1024 * 1024):g} MB."
+
+
+def _conversion_refusal(exc: ConversionRefused) -> DocumentRefused:
+    return DocumentRefused(exc.code, exc.message, {"reason": exc.reason} if exc.reason else None)
 
 
 def _refusal(verdict: Verdict) -> DocumentRefused:
@@ -141,7 +213,8 @@ def _drop_orphan_blobs(session: Session, previous_transaction) -> None:
         try:
             with bind.connect() as conn:
                 used = conn.execute(select(Document.id).where(or_(
-                    Document.sha256 == path.stem, Document.original_sha256 == path.stem)).limit(1)).first()
+                    Document.sha256 == path.stem, Document.original_sha256 == path.stem,
+                    Document.source_sha256 == path.stem)).limit(1)).first()
         except Exception:  # database still unreachable: leave the harmless blob
             continue
         if used is None:

@@ -44,12 +44,26 @@ class DocumentOut(ma.Schema):
     uploaded_by_id = ma.fields.Integer(allow_none=True)
     uploaded_at = UtcDateTime(required=True)
     file_url = ma.fields.Method("_file_url")
+    text_layer = ma.fields.String(metadata={
+        "description": "text (the PDF carries text), queued / running (a scan being OCR'd), ready (file_url "
+                       "serves the OCR rendition with a text layer), failed (ocr_error says why; the scan is "
+                       "still served)"})
+    ocr_error = ma.fields.String(allow_none=True, metadata={"description": "why the last OCR attempt failed"})
+    source_filename = ma.fields.String(allow_none=True, metadata={
+        "description": "an Office upload's own name (.docx, .xlsx …); null for a PDF upload"})
+    source_format = ma.fields.String(allow_none=True, metadata={
+        "description": "the Office format the PDF was converted from (docx, xlsx, pptx, odt …)"})
+    source_url = ma.fields.Method("_source_url", allow_none=True, metadata={
+        "description": "the Office file as uploaded, for the secretariat; null for a PDF upload"})
 
     def _file_url(self, doc) -> str:
         return f"/api/v1/documents/{doc.id}/file"
 
     def _original_url(self, doc) -> str:
         return f"/api/v1/documents/{doc.id}/original"
+
+    def _source_url(self, doc) -> str | None:
+        return f"/api/v1/documents/{doc.id}/source" if doc.source_sha256 else None
 
 
 class UploadForm(ma.Schema):

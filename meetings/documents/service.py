@@ -29,7 +29,7 @@ from meetings.accounts.models import User
 from meetings.bodies import permissions
 from meetings.bodies.models import CONFIDENTIALITY, AgendaItem, Meeting
 from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
-from meetings.documents import policy, storage
+from meetings.documents import ocr, office, policy, storage
 from meetings.documents.intake import IntakeLimits
 from meetings.documents.models import Document
 
@@ -61,7 +61,7 @@ def clean_filename(name: str | None) -> str:
 
 
 def _title_from(filename: str) -> str:
-    stem = filename[:-4] if filename.lower().endswith(".pdf") else filename
+    stem = office.title_stem(filename)  # without .pdf or an Office extension (.docx …)
     return stem[:MAX_TITLE] or "Tài liệu"
 
 
@@ -109,10 +109,11 @@ def add_document(
     title = title if title is not None and title.strip() else _title_from(filename)
     _check_fields(title, confidentiality)
     _check_item(session, meeting, agenda_item_id)
-    got = ingest_upload(data, storage_path, limits or default_limits(), session=session)
+    got = ingest_upload(data, storage_path, limits or default_limits(), session=session, filename=filename)
+    filename = got.filename  # an Office upload's document is the PDF made from it
     doc = Document(
         meeting_id=meeting.id, agenda_item_id=agenda_item_id, title=title, filename=filename,
-        **got.row(), version=1, is_current=True,
+        **got.row(), text_layer=ocr.text_layer_at_intake(storage_path, got.sha256), version=1, is_current=True,
         published=bool(published), confidentiality=confidentiality, uploaded_by_id=uploaded_by_id,
     )
     session.add(doc)
@@ -179,7 +180,9 @@ def _store_version(session: Session, current: Document, actor: User | None, data
     _check_fields(title, None)
     if not current.is_current:
         raise Conflict("Only the current version of a document can be replaced.", code="not_current")
-    got = ingest_upload(data, storage_path, limits or default_limits(), session=session)
+    got = ingest_upload(data, storage_path, limits or default_limits(), session=session, filename=filename)
+    filename = got.filename  # each version keeps its own Office source, if any
+    text_layer = ocr.text_layer_at_intake(storage_path, got.sha256)  # a scan is OCR'd once committed
     # Re-read under a row lock (PostgreSQL): of two replacements racing, the second
     # sees the first's result; the unique (series_id, version) settles the rest.
     locked = session.execute(
@@ -191,7 +194,7 @@ def _store_version(session: Session, current: Document, actor: User | None, data
     new = Document(
         meeting_id=locked.meeting_id, agenda_item_id=locked.agenda_item_id,
         title=title if title and title.strip() else locked.title, filename=filename,
-        **got.row(), version=locked.version + 1,
+        **got.row(), text_layer=text_layer, version=locked.version + 1,
         series_id=locked.series_id or locked.id, previous_id=locked.id, is_current=True,
         published=locked.published, confidentiality=locked.confidentiality, uploaded_by_id=uploaded_by_id,
     )

@@ -19,7 +19,7 @@ from meetings.bodies.permissions import visible_meeting
 from meetings.core.errors import Invalid
 from meetings.core.extensions import db
 from meetings.core.fonts import font_path
-from meetings.documents import delivery, service
+from meetings.documents import delivery, office, service
 from meetings.documents.policy import visible_document
 from meetings.documents.schemas import DocumentOut, DocumentPatch, ListQuery, UploadForm, VersionForm
 from meetings.platform.http.caller import require_user
@@ -38,8 +38,9 @@ def _too_large(_err):
 def _errors(*codes: int):
     return error_responses(blp, *codes, descriptions={
         403: "You may see this but not change it", 409: "Conflicts with the document's state",
-        413: "The upload is over the size limit", 415: "Not a PDF",
-        422: "Refused: empty, encrypted, unreadable, too many pages, too complex, timeout"})
+        413: "The upload is over the size limit", 415: "Not a PDF nor an accepted Office type (unsupported_type)",
+        422: "Refused: empty, encrypted, unreadable, too many pages, too complex, timeout; for an Office "
+             "document macro_refused, zip_bomb, corrupt_office_file, conversion_failed, conversion_timeout"})
 
 
 def _multipart(form: type[ma.Schema]) -> dict:
@@ -60,7 +61,8 @@ def _receiver(form_schema: type[ma.Schema]) -> Callable[[], service.Received]:
             raise Invalid("The request's data is not valid.", details={"form": err.messages}) from None
         upload: FileStorage | None = request.files.get("file")
         if upload is None or len(request.files) != 1:
-            raise Invalid("Send exactly one PDF in the multipart field `file`.", details={"files": ["file"]})
+            raise Invalid("Send exactly one PDF or Office document in the multipart field `file`.",
+                          details={"files": ["file"]})
         return service.Received(upload.stream, upload.filename or "", fields)
     return receive
 
@@ -74,7 +76,8 @@ def _limits():
 @blp.response(201, DocumentOut)
 @_errors(403, 404, 413, 415, 422)
 def upload(meeting_id: int):
-    """Upload a PDF to a meeting (secretariat). Multipart: ``file``; optional ``title``,
+    """Upload a PDF, or an Office document converted to PDF (.docx .doc .odt .rtf .xlsx .xls .ods
+    .pptx .ppt .odp), to a meeting (secretariat). Multipart: ``file``; optional ``title``,
     ``agenda_item_id``, ``confidentiality`` (or ``confidential=true``), ``published``."""
     user = require_user()
     meeting = visible_meeting(db.session, meeting_id, user)
@@ -156,3 +159,14 @@ def original(document_id: int):
     a signature it carries. Delegates get the disarmed copy from …/file only."""
     doc = service.open_original(db.session, document_id, require_user())
     return delivery.send_original(doc, root=current_app.config["STORAGE_PATH"])
+
+
+@blp.route("/documents/<int:document_id>/source", methods=["GET"])
+@blp.response(200, description="The Office file the PDF was converted from (an attachment)",
+              content_type="application/octet-stream")
+@_errors(403, 404)
+def source(document_id: int):
+    """The Office document (.docx, .xlsx …) a converted document was made from (secretariat),
+    to edit and upload again; 404 ``no_source`` for a document uploaded as a PDF."""
+    doc = office.open_source(db.session, document_id, require_user())
+    return office.send_source(doc, root=current_app.config["STORAGE_PATH"])

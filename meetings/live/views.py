@@ -13,7 +13,8 @@ from flask_smorest import Blueprint
 from meetings.bodies.permissions import visible_meeting
 from meetings.core.extensions import db
 from meetings.live import attendance as roll
-from meetings.live import room, schemas, speakers
+from meetings.live import attendance_bulk as bulk
+from meetings.live import bulk_schemas, room, schemas, speakers
 from meetings.platform.http.caller import require_user
 from meetings.platform.http.schemas import error_responses
 
@@ -50,15 +51,34 @@ def attendance(meeting_id: int):
 
 @blp.route("/meetings/<int:meeting_id>/attendance/<int:user_id>", methods=["PUT"])
 @blp.arguments(schemas.AttendanceMark)
+@blp.arguments(bulk_schemas.MarkQuery, location="query")
 @blp.response(200, schemas.AttendanceListOut)
 @error_responses(blp, 403, 404, 409)
-def mark(body, meeting_id: int, user_id: int):
-    """Mark one participant present, absent, excused (with a reason) or remote (chair or secretariat)."""
+def mark(body, query, meeting_id: int, user_id: int):
+    """Mark one participant present, absent, excused (with a reason) or remote (chair or secretariat).
+    The answer is the whole roll after the change; ``?roll=false`` answers only this participant's
+    row and the quorum (marking many one by one: the whole roll each time is what made it slow)."""
     user = require_user()
     meeting = visible_meeting(db.session, meeting_id, user)
-    roll.mark_attendance(db.session, meeting, user, user_id, body["status"], reason=body.get("reason"),
-                         arrived_at=body.get("arrived_at"), left_at=body.get("left_at"))
-    return roll.roll_call(db.session, meeting)  # the answer: the whole roll after the change
+    payload = roll.mark_attendance(db.session, meeting, user, user_id, body["status"], reason=body.get("reason"),
+                                   arrived_at=body.get("arrived_at"), left_at=body.get("left_at"))
+    if not query["roll"]:
+        return {"attendance": roll.attendance_list(db.session, meeting.id, user_id), "quorum": payload["quorum"]}
+    return roll.roll_call(db.session, meeting)
+
+
+@blp.route("/meetings/<int:meeting_id>/attendance", methods=["PUT"])
+@blp.arguments(bulk_schemas.GroupMark)
+@blp.response(200, bulk_schemas.GroupMarkOut)
+@error_responses(blp, 403, 404, 409)
+def mark_group(body, meeting_id: int):
+    """Mark a group with one status in one call (chair or secretariat): ``user_ids``, ``all: true`` or
+    ``unit_id``; one transaction, one ``attendance.bulk_changed`` event. Answers the whole roll."""
+    user = require_user()
+    meeting = visible_meeting(db.session, meeting_id, user)
+    done = bulk.mark_group(db.session, meeting, user, body["status"], reason=body.get("reason"),
+                           user_ids=body.get("user_ids"), everyone=bool(body.get("all")), unit_id=body.get("unit_id"))
+    return {"marked": done["marked"], **roll.roll_call(db.session, meeting)}
 
 
 @blp.route("/meetings/<int:meeting_id>/speakers")

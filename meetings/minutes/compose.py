@@ -14,7 +14,6 @@ from datetime import datetime
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import (
@@ -36,6 +35,7 @@ from meetings.minutes.layout import (  # noqa: F401  (MARGINS, SERIF, register_m
     SERIF_BOLD,
     Rule,
     SignatureBlock,
+    page_furniture,
     para,
     register_minutes_fonts,
     styles,
@@ -252,23 +252,8 @@ class _Composer:
 
     # --- page decoration ------------------------------------------------
     def on_page(self, canv, doc) -> None:
-        canv.saveState()
-        page = canv.getPageNumber()
-        if page > 1:  # Decree 30: page numbers centred in the top margin, from the second page
-            canv.setFont(SERIF, 12)
-            canv.drawCentredString(A4[0] / 2, A4[1] - 12 * mm, str(page))
-        mark = self.L["confidential"].get(self.r.confidentiality)
-        if mark:
-            canv.setFont(SERIF_BOLD, 12)
-            canv.setFillColor(colors.HexColor("#b00000"))
-            canv.drawRightString(A4[0] - MARGINS["right"], A4[1] - 12 * mm, mark)
-        if self.draft:
-            canv.setFillColor(colors.Color(0.75, 0.75, 0.75, alpha=0.35))
-            canv.setFont(SERIF_BOLD, 90)
-            canv.translate(A4[0] / 2, A4[1] / 2)
-            canv.rotate(45)
-            canv.drawCentredString(0, 0, self.L["draft"])
-        canv.restoreState()
+        page_furniture(canv, mark=self.L["confidential"].get(self.r.confidentiality),
+                       draft_label=self.L["draft"] if self.draft else None)
 
     def build(self) -> Composed:
         story = self.header() + self.time_place() + self.attendance() + self.items() + self.ending()

@@ -24,11 +24,19 @@ def store_file(storage_path: str | Path, sha256: str, *, data: bytes | None = No
     target = minutes_file(storage_path, sha256)
     if target.exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
     if data is None:
         data = Path(src).read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ValueError("content does not match its sha256")
+    write_once(target, data)
+    return target
+
+
+def write_once(target: Path, data: bytes) -> None:
+    """Write ``data`` at ``target`` atomically and read-only, unless it is there already (same name, same content)."""
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
@@ -36,4 +44,3 @@ def store_file(storage_path: str | Path, sha256: str, *, data: bytes | None = No
         os.fsync(fh.fileno())
     os.chmod(tmp, 0o444)  # read-only: a signed file is never changed
     os.replace(tmp, target)
-    return target

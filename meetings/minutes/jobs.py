@@ -76,7 +76,8 @@ def _sign(job: dict) -> dict:
                   signed_at=datetime.fromisoformat(job["signed_at"]), language=job.get("language", "vi"),
                   tz=job.get("tz") or "Asia/Ho_Chi_Minh", tsa_url=job.get("tsa_url"), location=job.get("location"),
                   validation=job.get("validation"), archival=job.get("archival", False),
-                  timestamp_unit=job.get("timestamp_unit"))
+                  timestamp_unit=job.get("timestamp_unit"), field_name=job.get("field_name"),
+                  role_title=job.get("role_title"), reason=job.get("reason"), certify=job.get("certify"))
     Path(job["out"]).write_bytes(signed)
     return {"sha256": hashlib.sha256(signed).hexdigest(), "size": len(signed)}
 

@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -145,3 +146,24 @@ class Rule(Flowable):
         x = (self._avail - self.length) / 2
         self.canv.setLineWidth(0.6)
         self.canv.line(x, 1, x + self.length, 1)
+
+
+def page_furniture(canv, *, mark: str | None = None, draft_label: str | None = None) -> None:
+    """What every page of a Decree 30 paper carries: from the second page its number centred in the
+    top margin; a confidentiality mark top right; across a draft, its word in large grey letters."""
+    canv.saveState()
+    page = canv.getPageNumber()
+    if page > 1:
+        canv.setFont(SERIF, 12)
+        canv.drawCentredString(A4[0] / 2, A4[1] - 12 * mm, str(page))
+    if mark:
+        canv.setFont(SERIF_BOLD, 12)
+        canv.setFillColor(colors.HexColor("#b00000"))
+        canv.drawRightString(A4[0] - MARGINS["right"], A4[1] - 12 * mm, mark)
+    if draft_label:
+        canv.setFillColor(colors.Color(0.75, 0.75, 0.75, alpha=0.35))
+        canv.setFont(SERIF_BOLD, 90)
+        canv.translate(A4[0] / 2, A4[1] / 2)
+        canv.rotate(45)
+        canv.drawCentredString(0, 0, draft_label)
+    canv.restoreState()

@@ -25,17 +25,21 @@ def register_year(at: datetime | None, tz: str) -> int:
     return moment.astimezone(ZoneInfo(tz)).year
 
 
-def take_number(session: Session, body: Body, year: int) -> str:
+def take_number(session: Session, body: Body, year: int, *, register: type = MinutesRegister,
+                kind: str = KIND) -> str:
     """The next number of ``body``'s register for ``year``, formatted "27/BB-UBND".
+
+    Another kind of paper passes its own ``register`` (a model with body_id, year, last_number and a
+    unique (body_id, year)) and ``kind`` ("TB" for a Thông báo: "12/TB-UBND").
 
     Increment first, then read: the UPDATE takes the row lock (PostgreSQL) or
     the write lock (SQLite) until commit, so two finalizes never read the same
     number.
     """
-    insert_ignore(session, MinutesRegister, body_id=body.id, year=year, last_number=0)
-    session.execute(update(MinutesRegister).where(MinutesRegister.body_id == body.id, MinutesRegister.year == year)
-                    .values(last_number=MinutesRegister.last_number + 1)
+    insert_ignore(session, register, body_id=body.id, year=year, last_number=0)
+    session.execute(update(register).where(register.body_id == body.id, register.year == year)
+                    .values(last_number=register.last_number + 1)
                     .execution_options(synchronize_session=False))
-    n = session.execute(select(MinutesRegister.last_number).where(
-        MinutesRegister.body_id == body.id, MinutesRegister.year == year)).scalar_one()
-    return f"{n}/{KIND}-{body.short_name}" if body.short_name else f"{n}/{KIND}"
+    n = session.execute(select(register.last_number).where(
+        register.body_id == body.id, register.year == year)).scalar_one()
+    return f"{n}/{kind}-{body.short_name}" if body.short_name else f"{n}/{kind}"

@@ -22,8 +22,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -51,20 +49,6 @@ def report_file(storage_path: str | Path, sha256: str, kind: str = "json") -> Pa
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256) or kind not in MEDIA_TYPES:
         raise ValueError("not a report address")
     return Path(storage_path) / "minutes" / "reports" / sha256[:2] / f"{sha256}.{kind}"
-
-
-def _store_once(target: Path, data: bytes) -> None:
-    # As files.store_file: written atomically, read-only, never rewritten (same content, same name).
-    if target.exists():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o444)
-    os.replace(tmp, target)
 
 
 def _software() -> dict[str, str | None]:
@@ -108,8 +92,8 @@ def validate_published(session: Session, m: Minutes, actor_id: int | None,
     report = build_report(m, meeting, config)
     body = json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
     sha = hashlib.sha256(body).hexdigest()
-    _store_once(report_file(config["STORAGE_PATH"], sha, "json"), body)
-    _store_once(report_file(config["STORAGE_PATH"], sha, "html"), render_html(report).encode("utf-8"))
+    files.write_once(report_file(config["STORAGE_PATH"], sha, "json"), body)
+    files.write_once(report_file(config["STORAGE_PATH"], sha, "html"), render_html(report).encode("utf-8"))
     m.validation_sha256 = sha
     v = report["verification"]
     audit.record(session, "minutes.validated", actor_id=actor_id, object_type="minutes", object_id=m.id,

@@ -61,7 +61,8 @@ def signer_key_for(session: Session, user: User, key_id: int | None = None) -> S
     return key
 
 
-def _font_cache(config: Mapping[str, Any]) -> str:
+def font_cache(config: Mapping[str, Any]) -> str:
+    """Where the signature stamp's rescaled font is cached (``MINUTES_FONT_CACHE``, else instance/fonts)."""
     return str(config.get("MINUTES_FONT_CACHE") or Path(config["INSTANCE_PATH"]) / "fonts")
 
 
@@ -84,7 +85,7 @@ def sign(session: Session, m: Minutes, actor: User, config: Mapping[str, Any], *
             spec["access_token"] = csc_access_token(config)
         result = run_job({"op": "sign", "pdf": str(files.minutes_file(config["STORAGE_PATH"], m.sha256)),
                           "out": str(out), "role": role, "spec": spec, "secret": secret,
-                          "signer_name": actor.full_name, "font_cache": _font_cache(config),
+                          "signer_name": actor.full_name, "font_cache": font_cache(config),
                           "signed_at": signed_at.isoformat(), "language": m.language, "tz": config.get("TIMEZONE"),
                           "tsa_url": config.get("TSA_URL"),
                           # Without a TSA, the organization's own timestamp unit (its PEM paths; the child

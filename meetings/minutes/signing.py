@@ -110,8 +110,12 @@ def load_signer(spec: KeySpec, secret: str):
 def sign(pdf: bytes, *, role: str, spec: KeySpec, secret: str, signer_name: str, font_cache: str | Path,
          signed_at: datetime, language: str = "vi", tz: str = "Asia/Ho_Chi_Minh", tsa_url: str | None = None,
          location: str | None = None, validation: dict | None = None, archival: bool = False,
-         timestamp_unit: dict | None = None) -> bytes:
+         timestamp_unit: dict | None = None, field_name: str | None = None, role_title: str | None = None,
+         reason: str | None = None, certify: bool | None = None) -> bytes:
     """Sign ``pdf`` in the field of ``role`` as an incremental update; returns the new file.
+
+    Any other paper (``meetings.minutes.papers``) names its own ``field_name``, ``role_title`` (the stamp's
+    "Vai trò") and ``reason``; ``certify`` then defaults to False.
 
     The secretary's signature certifies (DocMDP form filling); the chair's is an approval signature.
     With ``validation`` (``revocation.signing_revinfo``) the revocation data of the signer's chain (and of
@@ -124,18 +128,20 @@ def sign(pdf: bytes, *, role: str, spec: KeySpec, secret: str, signer_name: str,
     from pyhanko.sign import fields, signers, timestamps
     from pyhanko.stamp import TextStampStyle
 
-    if role not in FIELD_NAMES:
+    if field_name is None and role not in FIELD_NAMES:
         raise Invalid(f"Unknown signing role {role!r}.")
     signer = load_signer(spec, secret)
-    certify = role == "secretary"
+    if certify is None:
+        certify = field_name is None and role == "secretary"
+    title = role_title or ROLE_TITLES.get(language, ROLE_TITLES["vi"]).get(role, role)
     timestamper = (timestamps.HTTPTimeStamper(tsa_url) if tsa_url
                    else local_timestamper(timestamp_unit) if timestamp_unit else None)
     vc = signing_context(validation)
     embed = vc is not None and chain_trusted(signer.signing_cert, vc)
     meta = signers.PdfSignatureMetadata(
-        field_name=FIELD_NAMES[role], subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
+        field_name=field_name or FIELD_NAMES[role], subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
         certify=certify, docmdp_permissions=fields.MDPPerm.FILL_FORMS,
-        reason=f"{ROLE_TITLES['vi'][role]} ký biên bản", location=location, name=signer_name,
+        reason=reason or f"{ROLE_TITLES['vi'][role]} ký biên bản", location=location, name=signer_name,
         embed_validation_info=embed, validation_context=vc if embed else None,
         use_pades_lta=embed and archival and timestamper is not None,
     )
@@ -150,7 +156,7 @@ def sign(pdf: bytes, *, role: str, spec: KeySpec, secret: str, signer_name: str,
     out = io.BytesIO()
     try:
         pdf_signer.sign_pdf(w, existing_fields_only=True, output=out, appearance_text_params={
-            "name": signer_name, "role": ROLE_TITLES.get(language, ROLE_TITLES["vi"])[role], "time": when})
+            "name": signer_name, "role": title, "time": when})
     finally:
         token_session = getattr(signer, "pkcs11_session", None)
         if token_session is not None:

@@ -7,8 +7,9 @@ have not acted yet, at the body's offsets before the deadline. A source says:
 - ``pending(session, deadline)``: the ids of the users who still have to act;
 - its default offsets (minutes before), its default channels and its words (vi/en).
 
-The poll source is here. The written opinions of issue 18 plug in the same way, from their
-own module (imported by ``receivers.py``)::
+The poll source is here. The written opinions plug in the same way, from their own module
+(``meetings.opinions.reminders``, imported by ``create_app``); a deadline of a body between
+sittings has ``meeting=None`` and its ``body_id``::
 
     deadlines.register(deadlines.DeadlineSource(
         name="opinion", upcoming=…, pending=…, offsets=(1440, 120), channels=("email", "push", "inapp"),
@@ -33,16 +34,22 @@ from meetings.voting.tally import voter_ids
 
 @dataclass(frozen=True)
 class Deadline:
-    """One deadline of a source: what, of which meeting, closing when, opened when, where to act."""
+    """One deadline of a source: what, of which meeting (or only of a body), closing when, opened when, where to act."""
 
     source: str
     object_id: int
-    meeting: Meeting
+    meeting: Meeting | None  # None for what belongs to a body between sittings (a written opinion form)
     title: str
     closes_at: datetime
     # When it became possible to act: a reminder due before that is pointless and skipped.
     opened_at: datetime | None
     url: str
+    body_id: int | None = None  # the body whose settings apply; the meeting's body when None
+
+    @property
+    def settings_body_id(self) -> int:
+        """Whose notification settings (offsets, channels) apply: the body's, or the meeting's body's."""
+        return self.body_id if self.body_id is not None else self.meeting.body_id
 
 
 @dataclass(frozen=True)

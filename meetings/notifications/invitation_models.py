@@ -54,6 +54,8 @@ class Invitation(Base):
     reply_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # Set when the person was removed or the meeting withdrawn: the link answers nothing then.
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set while an invitation is owed but not composed yet (a group added at once: invitations_owed.py).
+    owed_since: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

@@ -73,12 +73,18 @@ def ensure_invitation(session: Session, meeting: Meeting, user_id: int) -> Invit
     invitation = session.scalar(select(Invitation).where(Invitation.meeting_id == meeting.id,
                                                          Invitation.user_id == user_id))
     if invitation is None:
-        invitation = Invitation(meeting_id=meeting.id, user_id=user_id, sequence=0, reply="pending",
-                                token_nonce=secrets.token_hex(16))
-        invitation.reply_token_hash = token_hash(reply_token(invitation))
+        invitation = new_invitation(meeting.id, user_id)
         session.add(invitation)
         session.flush()
     invitation.cancelled_at = None
+    return invitation
+
+
+def new_invitation(meeting_id: int, user_id: int) -> Invitation:
+    """A fresh invitation row with its reply token (not added to any session)."""
+    invitation = Invitation(meeting_id=meeting_id, user_id=user_id, sequence=0, reply="pending",
+                            token_nonce=secrets.token_hex(16))
+    invitation.reply_token_hash = token_hash(reply_token(invitation))
     return invitation
 
 
@@ -148,11 +154,12 @@ def compose(session: Session, meeting: Meeting, user: User, participant: Partici
     return {"subject": subject, "text": "\n".join(lines) + "\n", "html": html, "ics": ics}
 
 
-def _send(session: Session, meeting: Meeting, entry: MeetingCalendar, invitation: Invitation, kind: str,
+def send_invitation(session: Session, meeting: Meeting, entry: MeetingCalendar, invitation: Invitation, kind: str,
           why: str = "withdrawn") -> bool:
     """Queue one e-mail through the outbox; True if a row was written (False: no address, or sent already)."""
     user = session.get(User, invitation.user_id)
     invitation.sequence = entry.sequence
+    invitation.owed_since = None  # whatever was owed to them (invitations_owed.py) is settled by this e-mail
     if not user.email:
         return False  # invited all the same: they answer in the app
     participant = next((p for p in meeting.participants if p.user_id == user.id), None)
@@ -184,7 +191,7 @@ def publish(session: Session, meeting: Meeting, actor: User | None) -> int:
         entry.sequence, entry.active = entry.sequence + 1, True
     _snapshot(entry, meeting)
     session.flush()
-    sent = sum(_send(session, meeting, entry, ensure_invitation(session, meeting, p.user_id), "invitation")
+    sent = sum(send_invitation(session, meeting, entry, ensure_invitation(session, meeting, p.user_id), "invitation")
                for p in meeting.participants)
     _record(session, meeting, actor, "invitations.sent", kind="invitation", sequence=entry.sequence, emails=sent)
     return sent
@@ -200,8 +207,9 @@ def withdraw(session: Session, meeting: Meeting, actor: User | None) -> int:
                                                         Invitation.cancelled_at.is_(None))).all()
     sent = 0
     for invitation in standing:
-        sent += _send(session, meeting, entry, invitation, "invitation.cancel", "withdrawn")
-        invitation.cancelled_at = utcnow()
+        if invitation.owed_since is None:  # an invitation never sent needs no cancellation
+            sent += send_invitation(session, meeting, entry, invitation, "invitation.cancel", "withdrawn")
+        invitation.owed_since, invitation.cancelled_at = None, utcnow()
     _record(session, meeting, actor, "invitations.sent", kind="invitation.cancel", sequence=entry.sequence,
             emails=sent)
     return sent
@@ -214,8 +222,8 @@ def reschedule(session: Session, meeting: Meeting, actor: User | None) -> int:
         return 0
     entry.sequence += 1
     _snapshot(entry, meeting)
-    sent = sum(_send(session, meeting, entry, ensure_invitation(session, meeting, p.user_id), "invitation.update")
-               for p in meeting.participants)
+    sent = sum(send_invitation(session, meeting, entry, ensure_invitation(session, meeting, p.user_id),
+                               "invitation.update") for p in meeting.participants)
     _record(session, meeting, actor, "invitations.sent", kind="invitation.update", sequence=entry.sequence,
             emails=sent)
     return sent
@@ -231,7 +239,7 @@ def invite_one(session: Session, meeting: Meeting, user_id: int, actor: User | N
     if before is not None and before.cancelled_at is not None and before.sequence >= entry.sequence:
         entry.sequence += 1  # invited again after their cancellation: only a higher SEQUENCE revives the entry
     invitation = ensure_invitation(session, meeting, user_id)
-    sent = _send(session, meeting, entry, invitation, "invitation")
+    sent = send_invitation(session, meeting, entry, invitation, "invitation")
     _record(session, meeting, actor, "invitation.sent", kind="invitation", user_id=user_id, sequence=entry.sequence)
     return sent
 
@@ -243,8 +251,11 @@ def cancel_one(session: Session, meeting: Meeting, user_id: int, actor: User | N
                                                          Invitation.user_id == user_id))
     if entry is None or not entry.active or invitation is None or invitation.cancelled_at is not None:
         return False
+    if invitation.owed_since is not None:  # removed before their invitation went out: nothing to cancel
+        invitation.owed_since, invitation.cancelled_at = None, utcnow()
+        return False
     entry.sequence += 1
-    sent = _send(session, meeting, entry, invitation, "invitation.cancel", "removed")
+    sent = send_invitation(session, meeting, entry, invitation, "invitation.cancel", "removed")
     invitation.cancelled_at = utcnow()
     _record(session, meeting, actor, "invitation.cancelled", user_id=user_id, sequence=entry.sequence)
     return sent
@@ -252,7 +263,7 @@ def cancel_one(session: Session, meeting: Meeting, user_id: int, actor: User | N
 
 # --------------------------------------------------------------------------- receivers
 
-def _app_ready() -> bool:
+def app_ready() -> bool:
     """Composing needs the application (links, sender, secret). Requests, the CLI and the consumer
     have it; a service called from bare code (a test's fixture) does not: it then sends nothing."""
     if has_app_context():
@@ -264,7 +275,7 @@ def _app_ready() -> bool:
 @meeting_status_changed.connect
 def _on_status(_sender: Any, *, session: Session, meeting: Meeting, previous: str, status: str,
                actor: User | None = None, **_: Any) -> None:
-    if not _app_ready():
+    if not app_ready():
         return
     if (previous, status) == ("draft", "scheduled"):
         publish(session, meeting, actor)
@@ -275,7 +286,7 @@ def _on_status(_sender: Any, *, session: Session, meeting: Meeting, previous: st
 @meeting_rescheduled.connect
 def _on_rescheduled(_sender: Any, *, session: Session, meeting: Meeting, actor: User | None = None,
                     **_: Any) -> None:
-    if not _app_ready():
+    if not app_ready():
         return
     reschedule(session, meeting, actor)
 
@@ -283,7 +294,7 @@ def _on_rescheduled(_sender: Any, *, session: Session, meeting: Meeting, actor: 
 @participant_added.connect
 def _on_added(_sender: Any, *, session: Session, meeting: Meeting, participant: Participant,
               actor: User | None = None, **_: Any) -> None:
-    if not _app_ready():
+    if not app_ready():
         return
     invite_one(session, meeting, participant.user_id, actor)
 
@@ -291,6 +302,6 @@ def _on_added(_sender: Any, *, session: Session, meeting: Meeting, participant: 
 @participant_removed.connect
 def _on_removed(_sender: Any, *, session: Session, meeting: Meeting, user_id: int, actor: User | None = None,
                 **_: Any) -> None:
-    if not _app_ready():
+    if not app_ready():
         return
     cancel_one(session, meeting, user_id, actor)

@@ -10,5 +10,6 @@ from __future__ import annotations
 from meetings.notifications import alerts as _alerts  # noqa: F401  (documents, minutes to sign, polls opened)
 from meetings.notifications import delivery as _delivery  # noqa: F401  (the deliver task, the sweep)
 from meetings.notifications import invitations as _invitations  # noqa: F401  (publish, reschedule, participants)
+from meetings.notifications import invitations_owed as _owed  # noqa: F401  (a group's invitations, by the queue)
 from meetings.notifications import outbox as _outbox  # noqa: F401  (the after-commit hook)
 from meetings.notifications import reminders as _reminders  # noqa: F401  (reminders.tick, the nightly clean-up)

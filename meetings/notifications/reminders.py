@@ -76,7 +76,7 @@ def due_offset(offsets: list[int], at: datetime, now: datetime) -> int | None:
     return offset if now - (at - timedelta(minutes=offset)) <= _late_limit(offset) else None
 
 
-def _mark(session: Session, key: str, now: datetime) -> bool:
+def take_mark(session: Session, key: str, now: datetime) -> bool:
     """Take the mark ``key``; False if it was taken already (this reminder fired)."""
     if session.get(ReminderMark, key) is not None:
         return False
@@ -108,7 +108,7 @@ def remind_meetings(session: Session, now: datetime) -> int:
         if offset is None:
             continue
         stamp = int(meeting.starts_at.timestamp())
-        if not _mark(session, f"meeting:{meeting.id}:{offset}:{stamp}", now):
+        if not take_mark(session, f"meeting:{meeting.id}:{offset}:{stamp}", now):
             continue
         fire = meeting.starts_at - timedelta(minutes=offset)
         for user in _meeting_recipients(session, meeting, fire):
@@ -156,14 +156,15 @@ def remind_deadlines(session: Session, now: datetime, source: deadlines.Deadline
                                for o in (row or {}).get(source.name, []))])
     reached = 0
     for item in source.upcoming(session, now, now + timedelta(minutes=largest)):
-        offset = due_offset(settings.deadline_offsets(session, item.meeting.body_id, source.name), item.closes_at, now)
+        offset = due_offset(settings.deadline_offsets(session, item.settings_body_id, source.name),
+                            item.closes_at, now)
         if offset is None:
             continue
         fire = item.closes_at - timedelta(minutes=offset)
         if item.opened_at is not None and item.opened_at >= fire:
             continue  # it opened inside the reminder's span: the opening itself was the news
         stamp = int(item.closes_at.timestamp())
-        if not _mark(session, f"deadline:{source.name}:{item.object_id}:{offset}:{stamp}", now):
+        if not take_mark(session, f"deadline:{source.name}:{item.object_id}:{offset}:{stamp}", now):
             continue
         for user_id in sorted(source.pending(session, item)):
             user = session.get(User, user_id)
@@ -171,7 +172,7 @@ def remind_deadlines(session: Session, now: datetime, source: deadlines.Deadline
                 continue
             notice = deadline_notice(source, item, user, now)
             key = f"deadline:{source.name}:{item.object_id}:{offset}:{stamp}:{user.id}"
-            if dispatch.send(session, user, notice, dedupe_key=key, body_id=item.meeting.body_id,
+            if dispatch.send(session, user, notice, dedupe_key=key, body_id=item.settings_body_id,
                              meta={"offset": offset, "source": source.name, "object_id": item.object_id}, now=now):
                 reached += 1
     return reached
@@ -185,8 +186,10 @@ def deadline_notice(source: deadlines.DeadlineSource, item: deadlines.Deadline, 
     tz = current_app.config.get("TIMEZONE") or "Asia/Ho_Chi_Minh"
     when = local_time(item.closes_at, user.locale, tz)
     left = duration(max(1, round((item.closes_at - now).total_seconds() / 60)), user.locale)
-    fields = {"title": item.title, "meeting": item.meeting.title, "when": when, "left": left}
+    meeting_title = item.meeting.title if item.meeting is not None else ""
+    fields = {"title": item.title, "meeting": meeting_title, "when": when, "left": left}
+    details = ((w["meeting"], meeting_title), (w["time"], when)) if item.meeting is not None else ((w["time"], when),)
     return dispatch.Notice(
-        kind=f"deadline.{source.name}", group=f"deadline.{source.name}", meeting_id=item.meeting.id, url=item.url,
-        title=texts["title"].format(**fields), body=texts["body"].format(**fields),
-        details=((w["meeting"], item.meeting.title), (w["time"], when)))
+        kind=f"deadline.{source.name}", group=f"deadline.{source.name}",
+        meeting_id=item.meeting.id if item.meeting is not None else None, url=item.url,
+        title=texts["title"].format(**fields), body=texts["body"].format(**fields), details=details)

@@ -23,7 +23,7 @@ from meetings.bodies import permissions, rules
 from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
 from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound
-from meetings.live import attendance
+from meetings.live import attendance, attendance_bulk
 from meetings.live import policy as live_policy
 from meetings.live.models import Attendance
 from meetings.notifications.invitation_models import REPLIES, Invitation
@@ -175,8 +175,8 @@ def roll_call_from_replies(session: Session, meeting: Meeting, actor: User, loca
     the ids marked."""
     live_policy.require_run(meeting, actor)
     marked_already = set(session.scalars(select(Attendance.user_id).where(Attendance.meeting_id == meeting.id)))
-    standing, w, marked = _standing(session, meeting), words(locale), []
-    for p in roster.in_role_order(meeting):
+    standing, w, marks = _standing(session, meeting), words(locale), {}
+    for p in meeting.participants:  # not in_role_order: sorting by name would load every user one by one
         invitation = standing.get(p.user_id)
         if invitation is None or invitation.reply not in ("decline", "proxy") or p.user_id in marked_already:
             continue
@@ -184,9 +184,9 @@ def roll_call_from_replies(session: Session, meeting: Meeting, actor: User, loca
         if invitation.reply == "proxy":
             holder = session.get(User, invitation.proxy_holder_id) if invitation.proxy_holder_id else None
             reason = w["proxy.reason"].format(name=holder.full_name if holder else "?")
-        attendance.mark_attendance(session, meeting, actor, p.user_id, "excused" if reason else "absent",
-                                   reason=reason)
-        marked.append(p.user_id)
+        marks[p.user_id] = ("excused" if reason else "absent", (reason or "").strip() or None)
+    # One bulk write and one "attendance.bulk_changed" event, however many answered.
+    marked = attendance_bulk.mark_many(session, meeting, actor, marks, audit_action=None)["marked"]
     audit.record(session, "attendance.from_replies", actor_id=actor.id, object_type="meeting",
                  object_id=meeting.id, meeting_id=meeting.id, details={"marked": marked})
     return {"marked": marked, **attendance.roll_call(session, meeting)}

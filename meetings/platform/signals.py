@@ -22,6 +22,11 @@ document_replaced = _signals.signal("document-replaced")
 #: the receiver must not write in the request (a GET never writes).
 document_opened = _signals.signal("document-opened")
 
+#: documents → annotations. Sent by ``documents.ocr`` in the transaction that marks a scan's OCR
+#: rendition ready. kwargs: ``session``, ``document`` (Document, ``text_layer == "ready"``).
+#: Annotations re-anchor what a replacement left orphaned for want of text.
+document_text_ready = _signals.signal("document-text-ready")
+
 #: bodies → notifications. Sent by ``bodies.sittings.change_status`` after the status moved.
 #: kwargs: ``session``, ``meeting`` (Meeting), ``previous`` and ``status`` (str), ``actor`` (User).
 #: draft → scheduled publishes the meeting (invitations go out); scheduled → draft withdraws it.
@@ -35,6 +40,10 @@ meeting_rescheduled = _signals.signal("meeting-rescheduled")
 #: bodies → notifications. Sent by ``bodies.participants.add_participant``. kwargs: ``session``,
 #: ``meeting`` (Meeting), ``participant`` (Participant), ``actor`` (User).
 participant_added = _signals.signal("participant-added")
+
+#: bodies → notifications. Sent once for a group added in one step (an import, a body's members).
+#: kwargs: ``session``, ``meeting`` (Meeting), ``user_ids`` (list[int]), ``actor`` (User).
+participants_added = _signals.signal("participants-added")
 
 #: bodies → notifications. Sent by ``bodies.participants.remove_participant`` once the row is gone.
 #: kwargs: ``session``, ``meeting`` (Meeting), ``user_id`` (int), ``actor`` (User).

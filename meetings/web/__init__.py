@@ -70,6 +70,20 @@ def init_pages(app: Flask) -> None:
     from meetings.notifications.pages import bp as invitation_pages  # /invitations/<token>, /calendar/<token>.ics
 
     app.register_blueprint(invitation_pages)
+    from meetings.opinions.pages import bp as opinion_pages  # /opinions, /opinions/<id>: answer a written opinion form
+
+    app.register_blueprint(opinion_pages)
+    from meetings.accounts.enrolment_pages import bp as enrolment_pages  # /enrol/<secret>: a tablet's QR code
+    from meetings.bodies.enrolment_views import pages as enrolment_sheet_pages  # /meetings/<id>/tablets, the sheet
+
+    app.register_blueprint(enrolment_pages)
+    app.register_blueprint(enrolment_sheet_pages)
+    from meetings.tasks.pages import bp as task_pages  # /tasks, /tasks/<id>, /bodies/<id>/tasks (dashboard)
+
+    app.register_blueprint(task_pages)
+    from meetings.conclusions.pages import bp as conclusion_pages  # /meetings/<id>/conclusions: the notice
+
+    app.register_blueprint(conclusion_pages)
     from meetings.core.extensions import csrf
     from meetings.minutes.pki_views import bp as pki_views  # /pki/: the CA's CRL and OCSP, public
 

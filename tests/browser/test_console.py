@@ -96,8 +96,10 @@ def test_add_edit_delete_item(tablet, seeded, database_url):
     page.click("#item-form button[type=submit]")
     expect(rows).to_have_count(4)
     expect(rows.last.locator(".title")).to_have_text("4. Các vấn đề khác")
-    page.once("dialog", lambda d: d.accept("Các vấn đề phát sinh"))
+    # Renamed in place (the ✎ button opens the title's editor; Enter saves), not in a browser prompt.
     rows.last.locator("[data-act=edit]").click()
+    rows.last.locator(".inline-edit").fill("Các vấn đề phát sinh")
+    rows.last.locator(".inline-edit").press("Enter")
     expect(rows.last.locator(".title")).to_have_text("4. Các vấn đề phát sinh")
     page.once("dialog", lambda d: d.accept())
     rows.last.locator("[data-act=delete]").click()

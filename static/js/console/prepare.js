@@ -1,14 +1,19 @@
-// Preparing a meeting: details, agenda (drag to reorder), document uploads (drag and
-// drop, progress, clear errors), participants and roles, publish.
+// Preparing a meeting: details, agenda (agenda_board.js: in-place titles, sub-items moved by
+// drag and drop, buttons or "move to item"; document slots), document uploads (drag and drop,
+// progress, Office conversion, clear errors) with their live text-layer status (doc_status.js),
+// participants and roles, publish; copy the meeting or save it as a template (reuse.js).
 import { api, upload } from "../core/api.js";
 import { $, el, fill, readJSON, t, toast } from "../core/dom.js";
-import { ct } from "./strings.js";
 import { formatNumber, formatPercent } from "../core/format.js";
+import { LiveClient } from "../core/live.js";
+import { initAgenda } from "./agenda_board.js";
+import { docRow, statusBadge, watchDocuments } from "./doc_status.js";
+import { initReuse } from "./reuse.js";
+import { ct, hasString } from "./strings.js";
 
 const boot = readJSON("boot");
 const meetingId = boot.meeting.id;
-let items = boot.items;
-let documents = boot.documents;
+const documents = boot.documents;
 
 const report = (err) => toast(t("error", { message: err.message }), "error");
 
@@ -40,98 +45,37 @@ function renderStatus() {
     } }, ct(`to_${to}`))));
 }
 
-// ------------------------------------------------------------------ agenda: reorder, add, edit, delete
-async function loadItems() {
-  try {
-    const data = await api("GET", `/meetings/${meetingId}/items`);
-    items = Array.isArray(data) ? data : data.items || items;
-  } catch (err) { report(err); }
-  renderItems();
-}
-
-/** Top-level items of the agenda (the REST list nests sub-items; the boot list is flat). */
-const topLevel = () => items.filter((i) => !i.parent_id);
-
-async function saveOrder(ids) {
-  try {
-    items = await api("POST", `/meetings/${meetingId}/items/order`, { parent_id: null, ids });
-    toast(t("saved"));
-  } catch (err) { report(err); }
-  await loadItems();
-}
-
-/** Move the item at `from` to `to` and save; `focusId` keeps keyboard focus on the moved item's button. */
-function move(from, to, focusSel) {
-  const ids = topLevel().map((i) => i.id);
-  if (to < 0 || to >= ids.length) return;
-  const [id] = ids.splice(from, 1);
-  ids.splice(to, 0, id);
-  saveOrder(ids).then(() => {
-    const btn = document.querySelector(`#prep-items li[data-item-id="${id}"] ${focusSel}`);
-    if (btn && !btn.disabled) btn.focus();
-  });
-}
-
-async function editItem(item) {
-  const title = window.prompt(ct("item_title"), item.title);
-  if (title === null || !title.trim() || title.trim() === item.title) return;
-  try {
-    await api("PATCH", `/items/${item.id}`, { title: title.trim() });
-    toast(t("saved"));
-  } catch (err) { report(err); }
-  await loadItems();
-}
-
-async function deleteItem(item) {
-  if (!window.confirm(t("confirm_delete", { name: item.title }))) return;
-  try { await api("DELETE", `/items/${item.id}`); } catch (err) { report(err); }
-  await loadItems();
-}
-
-function renderItems() {
-  const list = $("#prep-items");
-  const top = topLevel();
-  let dragged = null;
-  fill(list, top.map((item, idx) => el("li", {
-    draggable: "true", dataset: { itemId: item.id },
-    ondragstart: (e) => { dragged = idx; e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", String(item.id)); },
-    ondragover: (e) => { e.preventDefault(); e.currentTarget.classList.add("drop-target"); },
-    ondragleave: (e) => e.currentTarget.classList.remove("drop-target"),
-    ondrop: (e) => {
-      e.preventDefault();
-      e.currentTarget.classList.remove("drop-target");
-      if (dragged !== null && dragged !== idx) move(dragged, idx, ".drag");
-      dragged = null;
-    },
-  }, el("div", { class: "row item-row" },
-    el("span", { class: "drag", "aria-hidden": "true" }, "⠿"),
-    el("span", { class: "title" }, `${idx + 1}. ${item.title}`),
-    el("button", { type: "button", class: "secondary icon", "data-act": "up", "aria-label": `${t("move_up")}: ${item.title}`,
-      disabled: idx === 0, onclick: () => move(idx, idx - 1, "[data-act=up]") }, "↑"),
-    el("button", { type: "button", class: "secondary icon", "data-act": "down", "aria-label": `${t("move_down")}: ${item.title}`,
-      disabled: idx === top.length - 1, onclick: () => move(idx, idx + 1, "[data-act=down]") }, "↓"),
-    el("button", { type: "button", class: "secondary icon", "data-act": "edit", "aria-label": `${ct("edit")}: ${item.title}`,
-      onclick: () => editItem(item) }, "✎"),
-    el("button", { type: "button", class: "danger icon", "data-act": "delete", "aria-label": `${t("delete")}: ${item.title}`,
-      onclick: () => deleteItem(item) }, "✕")),
-  (item.sub_items || []).length ? el("ol", { class: "sub-items" }, item.sub_items.map((s) => el("li", {}, s.title))) : null)));
-  const flat = top.flatMap((i) => [i, ...(i.sub_items || [])]);
-  fill($("#doc-item"), el("option", { value: "" }, "—"), flat.map((i) => el("option", { value: i.id }, i.title)));
-}
+// ------------------------------------------------------------------ agenda (agenda_board.js)
+const state = { documents: documents.map(docRow) };
+const live = new LiveClient(meetingId, { lastSeq: boot.meeting.last_seq });
+const board = initAgenda({
+  meetingId,
+  documents: () => state.documents,
+  docStatus: statusBadge,
+  uploadInto: (item, slot, files) => uploadFiles(files, { itemId: item.id, title: slot.title }),
+  onItems: (items) => {
+    const flat = items.flatMap((i) => [i, ...(i.sub_items || [])]);
+    const chosen = $("#doc-item").value;
+    fill($("#doc-item"), el("option", { value: "" }, "—"),
+      flat.map((i) => el("option", { value: i.id, selected: String(i.id) === chosen }, i.parent_id ? `— ${i.title}` : i.title)));
+  },
+});
+const docs = watchDocuments(meetingId, live, state, () => { renderDocs(); board.render(); });
 $("#item-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
     await api("POST", `/meetings/${meetingId}/items`, { title: $("#item-title").value.trim() });
     $("#item-title").value = "";
   } catch (err) { report(err); }
-  await loadItems();
+  await board.load();
 });
 
 // ------------------------------------------------------------------ documents
 function renderDocs() {
-  fill($("#doc-rows"), documents.map((d) => el("tr", { dataset: { docId: d.id } },
+  fill($("#doc-rows"), state.documents.map((d) => el("tr", { dataset: { docId: d.id } },
     el("td", {}, d.title), el("td", {}, formatNumber(d.pages)),
     el("td", {}, d.published ? t("published") : t("not_published")),
+    el("td", {}, statusBadge(d)),
     el("td", {}, d.published ? null : el("button", { type: "button", class: "secondary", onclick: async () => {
       try {
         await api("PATCH", `/documents/${d.id}`, { published: true });
@@ -141,14 +85,20 @@ function renderDocs() {
     } }, t("publish"))))));
 }
 
-function uploadFiles(files) {
+const OFFICE = /\.(docx|doc|odt|rtf|xlsx|xls|ods|pptx|ppt|odp)$/i;
+/** The upload error in the secretariat's words (helper H1's codes), else the server's message. */
+const uploadError = (err) => (hasString(`upload_${err.code}`) ? ct(`upload_${err.code}`) : err.message);
+
+/** Upload files; into a slot, `into` = {itemId, title} names the item and the title the slot expects. */
+function uploadFiles(files, into = null) {
   for (const file of files) {
     const row = el("li", { class: "upload" }, el("span", { class: "name" }, file.name),
       el("progress", { max: "1", value: "0", "aria-label": file.name }), el("span", { class: "msg" }));
     $("#uploads").append(row);
     const msg = row.querySelector(".msg");
+    const office = OFFICE.test(file.name);
     // Refused before sending: the server would refuse it too, and this is quicker and clearer.
-    if (!/\.pdf$/i.test(file.name) && file.type !== "application/pdf") {
+    if (!office && !/\.pdf$/i.test(file.name) && file.type !== "application/pdf") {
       row.classList.add("failed");
       msg.textContent = t("not_pdf", { name: file.name });
       msg.setAttribute("role", "alert");
@@ -156,19 +106,27 @@ function uploadFiles(files) {
     }
     const form = new FormData();
     form.append("file", file);
-    form.append("title", file.name.replace(/\.pdf$/i, ""));
-    if ($("#doc-item").value) form.append("agenda_item_id", $("#doc-item").value);
+    form.append("title", into?.title || file.name.replace(/\.[a-z0-9]+$/i, ""));
+    const itemId = into?.itemId || $("#doc-item").value;
+    if (itemId) form.append("agenda_item_id", itemId);
     upload(`/meetings/${meetingId}/documents`, form, (f) => {
       row.querySelector("progress").value = f;
-      msg.textContent = t("upload_progress", { name: file.name, percent: formatPercent(f) });
+      // All bytes sent: the server now converts an Office file (LibreOffice) before it answers.
+      msg.textContent = f >= 1 && office ? ct("converting", { name: file.name })
+        : t("upload_progress", { name: file.name, percent: formatPercent(f) });
+      row.dataset.stage = f >= 1 && office ? "converting" : "sending";
     }).then((doc) => {
       row.classList.add("done");
+      row.dataset.stage = "done";
       msg.textContent = t("upload_done", { name: file.name });
-      documents.push({ id: doc.id, title: doc.title, item_id: doc.agenda_item_id, pages: doc.pages, published: doc.published });
+      state.documents = state.documents.filter((d) => d.id !== doc.id).concat(docRow(doc));
       renderDocs();
+      board.render();
+      docs.refresh();
     }).catch((err) => {
       row.classList.add("failed");
-      msg.textContent = t("upload_failed", { name: file.name, message: err.message });
+      row.dataset.stage = "failed";
+      msg.textContent = t("upload_failed", { name: file.name, message: uploadError(err) });
       msg.setAttribute("role", "alert");
     });
   }
@@ -206,6 +164,8 @@ async function removeParticipant(p) {
   try { await api("DELETE", `/meetings/${meetingId}/participants/${p.id}`); } catch (err) { report(err); }
   loadParticipants();
 }
+// The import panel (console/_import.html) tells when it added participants.
+document.addEventListener("participants:refresh", () => loadParticipants());
 $("#add-participant").addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
@@ -215,6 +175,8 @@ $("#add-participant").addEventListener("submit", async (e) => {
 });
 
 renderStatus();
-loadItems();
+board.load();
 renderDocs();
+docs.refresh();
 loadParticipants();
+initReuse(meetingId);

@@ -10,3 +10,9 @@ export function ct(key, vars = {}) {
   if (!(key in strings)) return t(key, vars);
   return strings[key].replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
+
+/** Whether the console's table has `key` (to prefer a translated text over the server's message). */
+export function hasString(key) {
+  if (strings === null) strings = readJSON("console-strings");
+  return key in strings;
+}

@@ -73,6 +73,12 @@ const REDUCERS = {
     if (d.quorum) s.quorum = d.quorum;
     return "attendance";
   },
+  // A whole group marked in one call (PUT /attendance, the roll call from the replies): one event.
+  "attendance.bulk_changed": (s, d) => {
+    for (const row of d.attendance || []) upsert(s.attendance, row, "user_id");
+    if (d.quorum) s.quorum = d.quorum;
+    return "attendance";
+  },
   "presenter.changed": (s, d) => {
     s.presenter = { ...s.presenter, ...d };
     return "presenter";

@@ -30,6 +30,7 @@ live.addEventListener("error", (e) => toast(t("error", { message: e.detail?.mess
 
 // ------------------------------------------------------------------ viewer and presenter follow
 const viewer = new PdfViewer({ stage: $("#stage"), thumbs: $("#thumbs") });
+viewer.followTextLayer(live, docUrl); // a scan's OCR text layer arrived: read it again
 const annotator = new Annotator({ viewer, live, me, meetingId: boot.meeting.id, bar: $("#annot-bar") });
 let follow = true;
 

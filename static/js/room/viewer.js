@@ -48,12 +48,12 @@ export class PdfViewer extends EventTarget {
    * supersedes an older one (its load is destroyed), and renders are numbered so a render of
    * the old document that was still waiting for its page can never paint over the new one.
    */
-  async open(docId, url, page = 1) {
+  async open(docId, url, page = 1, { again = false } = {}) {
     if (this.loading && this.loading.docId === docId) {
       this.loading.page = page; // same document already on its way: just aim at the newer page
       return this.loading.promise;
     }
-    if (!this.loading && this.docId === docId && this.doc) return this.show(page);
+    if (!again && !this.loading && this.docId === docId && this.doc) return this.show(page);
     this.loading?.task.destroy();
     // Whole-file requests: agenda PDFs are small, and a 200 answer is what the offline cache keeps.
     const task = pdfjs.getDocument({ url, withCredentials: true, isEvalSupported: false, disableRange: true, disableStream: true });
@@ -92,6 +92,26 @@ export class PdfViewer extends EventTarget {
       this.dispatchEvent(new CustomEvent("page", { detail: { page: this.pageNumber, docId } }));
     })();
     return loading.promise;
+  }
+
+  /**
+   * Fetch the shown document's file again and stay on its page: its file changed under the same
+   * id (a scan's OCR text layer is ready: `document.text_layer`, docs/realtime.md), so highlights
+   * and find now have text. Nothing happens if another document is shown or on its way.
+   */
+  async reload(docId, url) {
+    if (this.docId !== docId || !this.doc || this.loading) return;
+    return this.open(docId, url, this.pageNumber, { again: true });
+  }
+
+  /** Reload on `document.text_layer` events of `live` (a LiveClient) once the text layer is ready. */
+  followTextLayer(live, urlOf) {
+    live.addEventListener("event", (e) => {
+      const { type, data } = e.detail || {};
+      if (type === "document.text_layer" && data?.text_layer === "ready") {
+        this.reload(data.document_id, urlOf(data.document_id)).catch(() => {});
+      }
+    });
   }
 
   async show(n) {

@@ -1,0 +1,111 @@
+"""The member's opinion form on a phone (390×844) in Chromium: answer, change, in Vietnamese and English;
+the screenshot docs/screenshots/opinion-form-phone.png is taken here."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+PHONE = {"width": 390, "height": 844}
+SHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "opinion-form-phone.png"
+
+
+def _api(page, method: str, path: str, body: dict | None = None) -> dict:
+    page.goto("/opinions")
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    r = page.request.fetch(f"/api/v1{path}", method=method, data=body, headers={"X-CSRFToken": token})
+    assert r.ok, r.text()
+    return r.json()
+
+
+def _sent_form(office, seeded) -> dict:
+    """The administrator (the office) drafts and sends a form to the body's members."""
+    body_id = _api(office, "GET", f"/meetings/{seeded.meeting_id}")["body_id"]
+    form = _api(office, "POST", f"/bodies/{body_id}/opinion-forms", {
+        "title": "Xin ý kiến về dự thảo Quy chế quản lý cụm công nghiệp trên địa bàn tỉnh",
+        "explanation": "Văn phòng UBND tỉnh xin ý kiến thành viên UBND tỉnh về dự thảo Quyết định.",
+        "closes_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+        "questions": [
+            {"kind": "agree", "text": "Đồng ý ban hành Quy chế theo dự thảo?"},
+            {"kind": "choice", "text": "Địa điểm cụm công nghiệp (tối đa 2)", "options": ["Đức Trọng", "Lâm Hà",
+                                                                                         "Di Linh"],
+             "min_choices": 1, "max_choices": 2}]})
+    return _api(office, "POST", f"/opinion-forms/{form['id']}/open")
+
+
+def test_member_answers_on_a_phone(tablet, seeded):
+    form = _sent_form(tablet("admin"), seeded)
+    phone = tablet("delegate", viewport=PHONE)
+    phone.goto("/opinions")
+    phone.locator(f'a[href="/opinions/{form["id"]}"]').click()
+    expect(phone.locator("h1")).to_contain_text("Quy chế quản lý cụm công nghiệp")
+    expect(phone.locator(".opinion-status")).to_have_text("Đang lấy ý kiến")
+    q1, q2 = form["questions"]
+    # "Ý kiến khác" needs its words: the page says so before sending anything.
+    phone.locator(f'input[name="q-{q1["id"]}"][value="other"]').check()
+    phone.locator(f'input[name="q-{q2["id"]}"][value="o1"]').check()
+    phone.locator("#opinion-send").click()
+    expect(phone.locator("#opinion-error")).to_have_text("Đề nghị ghi rõ ý kiến khác.")
+    phone.locator(f'textarea[name="comment-{q1["id"]}"]').fill("Đề nghị bổ sung quy định chuyển tiếp.")
+    phone.locator(f'input[name="q-{q2["id"]}"][value="o2"]').check()
+    phone.locator("#opinion-send").click()
+    expect(phone.locator("#opinion-done")).to_have_text("Đã ghi nhận ý kiến của đồng chí (lần 1).")
+    phone.screenshot(path=str(SHOT), full_page=True)
+    # Changing the answer before the deadline: a second revision.
+    phone.locator(f'input[name="q-{q1["id"]}"][value="agree"]').check()
+    phone.locator("#opinion-send").click()
+    expect(phone.locator("#opinion-done")).to_have_text("Đã ghi nhận ý kiến của đồng chí (lần 2).")
+    # The page fits the phone: nothing wider than the screen.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.reload()
+    expect(phone.locator(f'input[name="q-{q1["id"]}"][value="agree"]')).to_be_checked()
+    expect(phone.locator("#opinion-send")).to_have_text("Sửa ý kiến")
+    assert phone.errors == []
+    mine = _api(phone, "GET", f"/opinion-forms/{form['id']}")["my_answer"]
+    assert mine["revision"] == 2 and mine["answers"][1]["options"] == ["o1", "o2"]
+
+
+def test_the_form_in_english_and_for_who_was_not_asked(tablet, seeded):
+    form = _sent_form(tablet("admin"), seeded)
+    phone = tablet("delegate2", viewport=PHONE, locale="en-US")
+    phone.goto(f"/opinions/{form['id']}")
+    expect(phone.locator(".opinion-status")).to_have_text("Open")
+    expect(phone.locator("#opinion-send")).to_have_text("Send my opinion")
+    q1, q2 = form["questions"]
+    phone.locator(f'input[name="q-{q1["id"]}"][value="disagree"]').check()
+    phone.locator(f'input[name="q-{q2["id"]}"][value="o3"]').check()
+    phone.locator("#opinion-send").click()
+    expect(phone.locator("#opinion-done")).to_have_text("Your opinion was recorded (revision 1).")
+    # Somebody outside the body does not even learn the form exists.
+    stranger = tablet("outsider", viewport=PHONE)
+    assert stranger.goto(f"/opinions/{form['id']}").status == 404
+    assert phone.errors == []
+
+
+def test_the_form_works_without_javascript(browser, server, tablet, seeded):
+    """The page posts to itself and the same service records the answer (and refuses an incomplete one)."""
+    from tests.browser.conftest import WAIT_MS
+    from tests.factories import PASSWORD
+
+    form = _sent_form(tablet("admin"), seeded)
+    ctx = browser.new_context(viewport=PHONE, java_script_enabled=False, base_url=server.url, locale="vi-VN")
+    ctx.set_default_timeout(WAIT_MS)
+    try:
+        page = ctx.new_page()
+        page.goto("/login")
+        page.fill("#username", "chair")
+        page.fill("#password", PASSWORD)
+        page.click("form.login button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"/opinions/{form['id']}")
+        q1, q2 = form["questions"]
+        page.locator(f'input[name="q-{q1["id"]}"][value="agree"]').check()
+        page.locator("#opinion-send").click()  # no location chosen
+        expect(page.locator("#opinion-error")).to_contain_text("Chọn từ 1 đến 2")
+        page.locator(f'input[name="q-{q1["id"]}"][value="agree"]').check()
+        page.locator(f'input[name="q-{q2["id"]}"][value="o2"]').check()
+        page.locator("#opinion-send").click()
+        expect(page.locator("#opinion-done")).to_have_text("Đã ghi nhận ý kiến của đồng chí (lần 1).")
+    finally:
+        ctx.close()

@@ -1,0 +1,112 @@
+"""Units of a body (departments): REST and service, permissions, audit, the bulk lookup for imports."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from meetings.bodies import units
+from meetings.bodies.models import Body, BodyMember
+from meetings.core.extensions import db
+from meetings.platform.audit.models import AuditEntry
+
+
+def _actions() -> list[str]:
+    db.session.rollback()
+    # Only the units' entries: issuing each caller's token is audited too.
+    return list(db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("unit.%"))
+                                   .order_by(AuditEntry.id)))
+
+
+def _make_secretariat(world, name: str) -> None:
+    member = db.session.scalars(select(BodyMember).where(
+        BodyMember.body_id == world.body.id, BodyMember.user_id == world.users[name].id)).one()
+    member.is_secretariat = True
+    db.session.commit()
+
+
+def test_office_creates_staffs_renames_and_deactivates_a_unit(world, as_user):
+    admin = as_user("admin")
+    r = admin.post(f"/api/v1/bodies/{world.body.id}/units", json={"name": "  Sở   Tài chính ", "short_name": "STC",
+                                                                 "email": "stc@meetings.test"})
+    assert r.status_code == 201, r.json
+    unit = r.json
+    assert unit["name"] == "Sở Tài chính" and unit["short_name"] == "STC" and unit["active"] and unit["members"] == []
+    # the same name again (spaces aside) is a conflict
+    r = admin.post(f"/api/v1/bodies/{world.body.id}/units", json={"name": "Sở Tài chính"})
+    assert r.status_code == 409 and r.json["error"]["code"] == "unit_exists"
+
+    r = admin.post(f"/api/v1/units/{unit['id']}/members", json={"user_id": world.delegate.id, "is_head": True})
+    assert r.status_code == 201 and r.json["is_head"] is True
+    r = admin.post(f"/api/v1/units/{unit['id']}/members", json={"user_id": world.delegate2.id})
+    assert r.status_code == 201
+    r = admin.post(f"/api/v1/units/{unit['id']}/members", json={"user_id": world.delegate2.id, "is_head": False})
+    assert r.status_code == 200  # an update, not a second row
+    r = admin.get(f"/api/v1/units/{unit['id']}/members")
+    assert [m["user_id"] for m in r.json] == [world.delegate.id, world.delegate2.id]  # the head first
+    assert admin.post(f"/api/v1/units/{unit['id']}/members", json={"user_id": 999999}).status_code == 422
+
+    r = admin.patch(f"/api/v1/units/{unit['id']}", json={"name": "Sở Tài chính tỉnh"})
+    assert r.status_code == 200 and r.json["name"] == "Sở Tài chính tỉnh"
+    assert admin.delete(f"/api/v1/units/{unit['id']}/members/{world.delegate2.id}").status_code == 204
+    assert admin.delete(f"/api/v1/units/{unit['id']}/members/{world.delegate2.id}").status_code == 404
+
+    r = admin.delete(f"/api/v1/units/{unit['id']}")
+    assert r.status_code == 200 and r.json["active"] is False
+    assert admin.get(f"/api/v1/bodies/{world.body.id}/units").json == []
+    listed = admin.get(f"/api/v1/bodies/{world.body.id}/units?include_inactive=true").json
+    assert [u["id"] for u in listed] == [unit["id"]]
+    assert _actions()[-7:] == ["unit.created", "unit.member_added", "unit.member_added", "unit.member_updated",
+                               "unit.updated", "unit.member_removed", "unit.deactivated"]
+
+
+def test_the_body_secretariat_may_change_units_others_may_only_read(world, as_user):
+    _make_secretariat(world, "secretary")
+    r = as_user("secretary").post(f"/api/v1/bodies/{world.body.id}/units", json={"name": "Sở Xây dựng"})
+    assert r.status_code == 201
+    unit_id = r.json["id"]
+    before = _actions()
+    for name in ("chair", "delegate", "observer", "outsider", "archivist"):
+        client = as_user(name)
+        assert client.post(f"/api/v1/bodies/{world.body.id}/units", json={"name": "Sở Y tế"}).status_code == 403
+        assert client.patch(f"/api/v1/units/{unit_id}", json={"name": "Khác"}).status_code == 403
+        assert client.post(f"/api/v1/units/{unit_id}/members", json={"user_id": world.delegate.id}).status_code == 403
+        assert client.delete(f"/api/v1/units/{unit_id}").status_code == 403
+        assert client.get(f"/api/v1/units/{unit_id}").status_code == 200
+    assert _actions() == before  # refusals change nothing
+    # the secretariat of another body is not this body's office
+    other = Body(name="Hội đồng nhân dân tỉnh Khác")
+    db.session.add(other)
+    db.session.flush()
+    db.session.add(BodyMember(body_id=other.id, user_id=world.outsider.id, is_secretariat=True))
+    db.session.commit()
+    assert as_user("outsider").post(f"/api/v1/bodies/{world.body.id}/units",
+                                    json={"name": "Sở Y tế"}).status_code == 403
+    assert as_user("outsider").post(f"/api/v1/bodies/{other.id}/units", json={"name": "Sở Y tế"}).status_code == 201
+    assert as_user("outsider").get("/api/v1/units/999999").status_code == 404
+
+
+def test_unit_of_user_and_bulk_find_or_create(app, world):
+    body = db.session.get(Body, world.body.id)
+    admin = db.session.merge(world.admin)
+    stc = units.create_unit(db.session, body, admin, name="Sở Tài chính", short_name="STC")
+    kh = units.create_unit(db.session, body, admin, name="Sở Kế hoạch và Đầu tư")
+    units.set_unit_member(db.session, stc, admin, user_id=world.delegate.id)
+    units.set_unit_member(db.session, kh, admin, user_id=world.delegate.id, is_head=True)
+    db.session.commit()
+    assert units.unit_of_user(db.session, body.id, world.delegate.id).id == kh.id  # the unit they head first
+    assert units.unit_of_user(db.session, body.id, world.outsider.id) is None
+    assert units.unit_ids_of_user(db.session, world.delegate.id) == {stc.id, kh.id}
+
+    before = len(_actions())
+    names = ["SỞ TÀI CHÍNH", "STC", " Sở  Nội vụ ", "Sở Nội vụ", "", "Sở Y tế"]
+    got = units.find_or_create_by_names(db.session, body, names)
+    db.session.commit()
+    assert got["SỞ TÀI CHÍNH"].id == stc.id and got["STC"].id == stc.id
+    assert got[" Sở  Nội vụ "].id == got["Sở Nội vụ"].id and got["Sở Nội vụ"].name == "Sở Nội vụ"
+    assert "" not in got and got["Sở Y tế"].name == "Sở Y tế"
+    assert len(_actions()) == before + 2  # two units created, each audited
+    assert sorted(u.name for u in units.units_of(db.session, body)) == [
+        "Sở Kế hoạch và Đầu tư", "Sở Nội vụ", "Sở Tài chính", "Sở Y tế"]
+    # again: nothing new
+    units.find_or_create_by_names(db.session, body, ["Sở Nội vụ", "Sở Y tế"])
+    db.session.commit()
+    assert len(units.units_of(db.session, body)) == 4
