@@ -67,6 +67,15 @@ def test_home_lists_only_my_meetings_upcoming_first(app, world):
     assert all(m.title in html for m in (world.meeting, draft, foreign, past))
 
 
+def test_home_links_the_work_between_sittings(app, world):
+    """Everyone finds their opinion forms and tasks; the chair and the office also their body's task dashboard."""
+    dashboard = f'href="/bodies/{world.body.id}/tasks"'
+    for name, sees_dashboard in (("delegate", False), ("chair", True), ("admin", True)):
+        html = login(app, name).get("/").get_data(as_text=True)
+        assert 'href="/opinions"' in html and 'href="/tasks"' in html
+        assert (dashboard in html) is sees_dashboard, name
+
+
 def test_live_meeting_comes_first(app, world):
     later = build_draft_meeting(db.session, world, title="Phiên họp đang diễn ra")
     later.status = "in_progress"  # planned next week, but running now

@@ -18,6 +18,7 @@ from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
 from meetings.core.extensions import db
 from meetings.documents.models import Document
+from meetings.tasks import policy as task_policy
 
 bp = Blueprint("meeting_pages", __name__)
 
@@ -58,8 +59,11 @@ def my_meetings():
                       key=lambda m: (m.status not in _LIVE, m.starts_at, m.id))
     past = sorted((m for m in meetings if not _is_upcoming(m, now)),
                   key=lambda m: (m.starts_at, m.id), reverse=True)
+    # The bodies whose follow-up tasks this user follows (the chair, the office): their dashboards.
+    boards = sorted((b for b in {m.body for m in meetings} if task_policy.can_see_dashboard(db.session, b.id, user)),
+                    key=lambda b: b.name)
     return render_template("meetings/my_meetings.html", upcoming=upcoming, past=past, hall_time=hall_time,
-                           iso_utc=iso_utc)
+                           iso_utc=iso_utc, boards=boards)
 
 
 @bp.route("/meetings/<int:meeting_id>")
