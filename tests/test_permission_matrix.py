@@ -917,8 +917,13 @@ class _Lazy(dict):
 
 def _counts() -> tuple[int, int]:
     db.session.remove()
-    return (db.session.execute(select(func.count(AuditEntry.id))).scalar_one(),
-            db.session.execute(select(func.count(MeetingEvent.id))).scalar_one())
+    try:
+        return (db.session.execute(select(func.count(AuditEntry.id))).scalar_one(),
+                db.session.execute(select(func.count(MeetingEvent.id))).scalar_one())
+    finally:
+        # No transaction left open: on PostgreSQL its share locks made the next world's TRUNCATE
+        # wait for ever (seen in CI: the matrix hung 30 minutes after a write succeeded).
+        db.session.remove()
 
 
 def _send(client, row: Row, path: str, body: Any):
