@@ -92,7 +92,7 @@ class MeetingQuery(ma.Schema):
     """Filters of GET /meetings (query string)."""
 
     status = Str(validate=validate.OneOf(MEETING_STATUSES))
-    body_id = Int(validate=validate.Range(min=1))
+    body_id = Int(validate=validate.Range(min=1, max=2**31 - 1))  # a larger id overflows PostgreSQL (fuzz)
     from_ = UtcDateTime(data_key="from", metadata={"description": "meetings starting at or after"})
     to = UtcDateTime(metadata={"description": "meetings starting before"})
 
