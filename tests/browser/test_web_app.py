@@ -134,6 +134,37 @@ def test_bad_upload_shows_a_clear_message(tablet, seeded, screenshots, tmp_path)
     expect(secretary.locator("#doc-rows tr")).to_have_count(2)
 
 
+def test_a_failed_document_load_is_tried_again(tablet, seeded):
+    """The presenter's document fails to load (Wi-Fi, a server still starting): the tablet tries
+    again by itself instead of staying on "choose a document" until the presenter moves."""
+    secretary = tablet("secretary", LANDSCAPE)
+    delegate = tablet("delegate", PORTRAIT)
+    doc = seeded.doc_ids[1]
+    to_fail = [10**6]  # every request fails (the offline precache too), then the next two after the click
+    failed = []
+
+    def flaky(route):
+        if to_fail[0] > 0:
+            to_fail[0] -= 1
+            failed.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    # On the context: the room's requests pass through its service worker, which page.route misses.
+    delegate.context.route(f"**/api/v1/documents/{doc}/file*", flaky)
+    open_room(secretary, seeded)
+    open_room(delegate, seeded)
+    before = len(failed)
+    to_fail[0] = 2
+    secretary.click(f".doc-link[data-doc-id='{doc}']")
+    expect(secretary.locator(".pdf-page")).to_have_attribute("data-doc", str(doc))
+    expect(delegate.locator("body")).to_have_attribute("data-doc", str(doc))
+    expect(delegate.locator(".pdf-page")).to_have_attribute("data-doc", str(doc), timeout=15_000)
+    expect(delegate.locator(".textLayer")).to_contain_text("Báo cáo kinh tế – xã hội")
+    assert len(failed) - before == 2, "the loads after the click did not fail: the test proves nothing"
+
+
 def test_server_restart_reconnects_and_catches_up(tablet, seeded, server, server_dir, database_url, request,
                                                   screenshots):
     from meetings import create_app

@@ -82,10 +82,32 @@ async function followOnce() {
   try {
     if (viewer.docId !== p.document_id || !viewer.doc) await openDocument(p.document_id, p.page || 1);
     else await viewer.show(p.page || 1);
+    followRetry = 0;
   } catch (err) {
     toast(t("error", { message: err.message }), "error");
+    retryFollow();
   }
 }
+
+// A load that failed (hall Wi-Fi, a server still starting after a restart) is tried again,
+// 1 s, 2 s, 4 s … apart (at most 15 s), for as long as the tablet follows the presenter; a
+// reconnect tries at once. Without it the viewer stayed on "choose a document" until the
+// presenter moved again.
+let followRetry = 0;
+let followTimer = null;
+function retryFollow() {
+  clearTimeout(followTimer);
+  const wait = Math.min(15_000, 1000 * 2 ** followRetry);
+  followRetry += 1;
+  followTimer = setTimeout(() => { followTimer = null; followPresenter(); }, wait);
+}
+live.addEventListener("state", (e) => {
+  if (e.detail.state === "online" && followTimer !== null) {
+    clearTimeout(followTimer);
+    followTimer = null;
+    followPresenter();
+  }
+});
 
 /** Tell the hall where the presenter is (only for those who may present, with "show on screens" on). */
 function present(docId, page) {
