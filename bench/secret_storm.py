@@ -1,6 +1,6 @@
 """Secret-ballot storm: N delegates cast an encrypted ballot at once; the committee counts; the verifier.
 
-    .venv/bin/python -m bench.secret_storm --clients 1000 --duplicates 200
+    .venv/bin/python -m bench.secret_storm --clients 1000 --duplicates 250
     .venv/bin/python -m bench.secret_storm --postgresql          # a scratch PostgreSQL database
 
 Starts the real server (gunicorn -k gevent -w 1, SQLite by default), a meeting
@@ -11,7 +11,8 @@ in this process) run the key ceremony over REST. Then, in the same run:
 
 1. **baseline**: a named (roll-call) for/against/abstain poll, every delegate
    casts ``vote.cast {option_ids}`` at a random moment within --spread seconds,
-   --duplicates of them twice;
+   --duplicates of them twice; then the chair closes it by hand (the time from
+   the close request to the published result on every tablet);
 2. **secret**: the same for a secret poll. The client processes encrypt every
    ballot beforehand (``elgamal.encrypt_ballot``, timed), so the clients'
    encryption does not load the cores while the server takes the burst; then the
@@ -306,10 +307,11 @@ def expected_counts(poll: dict, n: int) -> dict[str, int]:
     return {by_role[r]: sum(1 for i in range(n) if role_of(i) == r) for r in ROLES}
 
 
-def open_poll(url: str, chair: str, meeting_id: int, secret: bool) -> dict:
+def open_poll(url: str, chair: str, meeting_id: int, secret: bool, close_when_complete: bool = True) -> dict:
     poll = rest(url, chair, "POST", f"/meetings/{meeting_id}/polls", {
         "title": f"Biểu quyết {'kín' if secret else 'công khai'} (thử tải)", "secret": secret,
-        "close_when_complete": True, "publish_on_close": True, "quorum_numerator": 1, "quorum_denominator": 2})
+        "close_when_complete": close_when_complete, "publish_on_close": True, "quorum_numerator": 1,
+        "quorum_denominator": 2})
     return rest(url, chair, "POST", f"/polls/{poll['id']}/open")
 
 
@@ -398,13 +400,23 @@ def run(args: argparse.Namespace, db_url: str | None, work: Path) -> dict:
                      "join_errors": sum(r[1] for r in ready), "ceremony_s": committee["seconds"]}
 
         # 1. the baseline: a named poll, the same storm.
-        named = open_poll(url, chair, mid, secret=False)
+        # It stays open until every ballot is answered; then the chair closes it by hand, as the
+        # secretary does in the hall: from the close request to the result on every tablet.
+        named = open_poll(url, chair, mid, secret=False, close_when_complete=False)
         option_of = {o["role"]: o["id"] for o in named["options"]}
         base = storm(crowd, server, n, named, option_of, args.spread, args.duplicates)
-        crowd.ask(("result", named["id"], 30))
         db = stored(db_url, named["id"], secret=False)
+        sent = time.time()
+        rest(url, chair, "POST", f"/polls/{named['id']}/close")
+        answered = time.time()
+        seen = [x for r in crowd.ask(("result", named["id"], 30)) for x in r[1]]
+        expected_named = expected_counts(named, n)
         base.pop("_ok")
-        out["named"] = {**base, "stored": db["ballots"], "result_correct": db["result"] == expected_counts(named, n)}
+        out["named"] = {**base, "stored": db["ballots"],
+                        "result_correct": stored(db_url, named["id"], secret=False)["result"] == expected_named,
+                        "manual_close": {"close_answer_ms": round((answered - sent) * 1000, 1),
+                                         "result_after_close_ms": summary([(t - sent) * 1000 for t, _ in seen]),
+                                         "tablets_result_correct": sum(1 for _, c in seen if c == expected_named)}}
 
         # 2. the secret poll: pre-encrypted ballots, the storm, the count, the verifier.
         secret = open_poll(url, chair, mid, secret=True)
@@ -442,7 +454,7 @@ def run(args: argparse.Namespace, db_url: str | None, work: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=1000)
-    ap.add_argument("--duplicates", type=int, default=200)
+    ap.add_argument("--duplicates", type=int, default=250)
     ap.add_argument("--spread", type=float, default=1.0, help="seconds over which the ballots are emitted")
     ap.add_argument("--procs", type=int, default=4, help="client processes")
     ap.add_argument("--chromium", type=int, default=20, metavar="N",

@@ -13,5 +13,7 @@ def vote_cast(user, data):
     devices (and the proxy holder's) get ``vote.confirmed``, the managers ``poll.progress``."""
     # cast_ballot checks who may see and vote in the poll itself, with a few indexed lookups.
     # A secret poll's ack carries the ballot's tracking code (and only this device gets it).
+    # The ballot is written in the next group commit (meetings/voting/group_commit.py), with those
+    # of other tablets; this returns once that commit is done, leaving the gateway nothing to commit.
     return casting.cast_ballot(db.session, data["poll_id"], user, data.get("option_ids"), data.get("on_behalf_of"),
                                data.get("ballot"))

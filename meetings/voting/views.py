@@ -123,7 +123,8 @@ def cast_ballot(data, poll_id: int):
 
     Named polls take ``option_ids``; secret polls an encrypted ``ballot`` (400 encrypted_ballot_required,
     400 invalid_ballot when a proof fails, 409 duplicate_ballot for a copy); the answer then carries
-    the ballot's tracking code."""
+    the ballot's tracking code. Written in the next group commit with the other ballots arriving
+    (``meetings.voting.group_commit``); answered once that committed (503 not_stored if it failed)."""
     return casting.cast_ballot(db.session, poll_id, require_user(), data.get("option_ids"),
                                data.get("on_behalf_of"), data.get("ballot"))
 
