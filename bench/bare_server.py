@@ -5,6 +5,10 @@
 Clients emit "join" (ack) to enter the hall; "turn" {page} is broadcast to the
 hall as "event" {"type": "presenter.changed", "data": {"page"}} — the same
 shape and fan-out as the real server's page turn, minus everything else.
+For bench/annotation_fanout.py: "stroke" (a stroke in flight, no ack) is relayed
+to the hall but its sender as "annotation.stroke_progress" {"meeting_id",
+"strokes": [it]}, one message per stroke message (the obvious relay); "finish"
+(ack) is broadcast to the hall but its sender as an "annotation.created" event.
 """
 from flask import Flask
 from flask_socketio import SocketIO, emit, join_room
@@ -26,4 +30,18 @@ def on_turn(data):
     _seq += 1
     emit("event", {"meeting_id": 1, "seq": _seq, "type": "presenter.changed", "data": {"page": data["page"]}},
          to="hall")
+    return {"ok": True}
+
+
+@socketio.on("stroke")
+def on_stroke(data):
+    emit("annotation.stroke_progress", {"meeting_id": 1, "strokes": [data]}, to="hall", include_self=False)
+
+
+@socketio.on("finish")
+def on_finish(data):
+    global _seq
+    _seq += 1
+    emit("event", {"meeting_id": 1, "seq": _seq, "type": "annotation.created", "data": {"annotation": data}},
+         to="hall", include_self=False)
     return {"ok": True}

@@ -111,6 +111,11 @@ def _shared_annotation(ctx: Ctx) -> None:
     ctx.made["annotation_id"] = r.json()["id"]
 
 
+def _drawing(ctx: Ctx) -> None:
+    _document(ctx)
+    _ok(ctx.call("delegate", "meeting.join", {"meeting_id": ctx.mid}), "meeting.join")  # strokes go to the room
+
+
 def _open_poll(ctx: Ctx) -> None:
     r = ctx.rest("chair", "POST", f"/meetings/{ctx.mid}/polls", json={"title": "Thông qua tờ trình"})
     assert r.status_code == 201, r.text
@@ -168,6 +173,11 @@ CASES: dict[str, Case] = {
     "annotation.delete": Case(lambda c: {"id": c.made["annotation_id"]},
                               {"outsider": DENIED, "delegate2": ("forbidden",), "chair": ("forbidden",)},
                               "delegate", _shared_annotation),
+    # Volatile (relayed, never stored): the room's members only; tests/test_annotation_relay.py has the rest.
+    "annotation.stroke_progress": Case(
+        lambda c: {"meeting_id": c.mid, "document_id": c.made["document_id"], "page": 1,
+                   "stroke_id": str(uuid.uuid4()), "points": [[10, 20, 0.5]]},
+        {"outsider": ("not_joined",)}, "delegate", _drawing),
     "vote.cast": Case(lambda c: {"poll_id": c.made["poll_id"], "option_ids": [c.made["for_option"]]},
                       {"outsider": DENIED, "observer": ("forbidden", "not_entitled"),
                        "admin": ("forbidden", "not_entitled", "not_found")}, "delegate", _open_poll),

@@ -1,4 +1,5 @@
-"""Socket.IO: annotation.create / annotation.update / annotation.delete.
+"""Socket.IO: annotation.create / annotation.update / annotation.delete, and the
+volatile annotation.stroke_progress (a shared stroke while it is drawn: in_flight.py).
 
 The same service calls as REST, so the same checks and the same broadcasts
 (docs/realtime.md, "Annotations"). Acknowledgements carry the annotation's
@@ -8,11 +9,12 @@ current state; a stale update is ``{"ok": false, "error": {"code":
 from __future__ import annotations
 
 from meetings.accounts.models import User
-from meetings.annotations import service
+from meetings.annotations import in_flight, rules, service
 from meetings.annotations.changes import serialize
-from meetings.annotations.schemas import SocketCreate, SocketDelete, SocketUpdate
+from meetings.annotations.schemas import SocketCreate, SocketDelete, SocketUpdate, StrokeProgress
 from meetings.core.extensions import db
-from meetings.platform.realtime.gateway import socket_event
+from meetings.platform.realtime.gateway import socket_event, socket_user
+from meetings.platform.realtime.volatile import volatile_event
 
 
 @socket_event("annotation.create", SocketCreate)
@@ -35,3 +37,8 @@ def on_delete(user: User, data: dict) -> dict:
     ann, _, meeting = service.annotation_for(db.session, data["id"], user)
     ann = service.delete_annotation(db.session, ann, meeting, user, data.get("version"))
     return {"annotation": serialize(ann)}
+
+
+@volatile_event(in_flight.EVENT, StrokeProgress, rate=rules.PROGRESS_RATE, burst=rules.PROGRESS_BURST)
+def on_stroke_progress(user_id: int, sid: str, data: dict) -> None:
+    in_flight.relay_progress(db.session, socket_user, user_id, sid, data)

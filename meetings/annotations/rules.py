@@ -25,6 +25,11 @@ MAX_SHARED_WITH = 500
 # PDF's largest page is 14,400 pt (ISO 32000 annex C); anything beyond is a bug or an attack.
 MAX_COORD = 14400.0
 MIN_WIDTH, MAX_WIDTH = 0.1, 72.0
+# A stroke in flight (annotation.stroke_progress): the points drawn since the last message,
+# a tablet sending every ~80 ms at most (a pen samples at up to ~240 Hz: ~20 points).
+MAX_PROGRESS_POINTS = 200
+# Per author, over all their devices: a client sends ~12 a second; beyond this, dropped.
+PROGRESS_RATE, PROGRESS_BURST = 20.0, 40
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -83,12 +88,12 @@ def _width(value: Any) -> float:
     return w
 
 
-def _stroke(points: Any) -> list[list[float]]:
+def _stroke(points: Any, limit: int = MAX_POINTS_PER_STROKE) -> list[list[float]]:
     if not isinstance(points, list) or not points:
         raise Invalid("A stroke is a non-empty list of [x, y, pressure] points.", code="invalid_geometry")
-    if len(points) > MAX_POINTS_PER_STROKE:
-        raise Invalid(f"A stroke has more than {MAX_POINTS_PER_STROKE} points.", code="too_many_points",
-                      details={"max": MAX_POINTS_PER_STROKE, "got": len(points)})
+    if len(points) > limit:
+        raise Invalid(f"A stroke has more than {limit} points.", code="too_many_points",
+                      details={"max": limit, "got": len(points)})
     out = []
     for p in points:
         if not isinstance(p, list | tuple) or len(p) not in (2, 3):
@@ -99,6 +104,11 @@ def _stroke(points: Any) -> list[list[float]]:
             raise Invalid("Pressure must be between 0 and 1.", code="invalid_geometry")
         out.append([x, y, pressure])
     return out
+
+
+def check_progress(points: Any, width: Any) -> tuple[list[list[float]], float]:
+    """The new points of a stroke in flight (at most MAX_PROGRESS_POINTS) and its width."""
+    return _stroke(points, MAX_PROGRESS_POINTS), _width(width)
 
 
 def check_geometry(kind: str, geometry: Any) -> dict[str, Any]:

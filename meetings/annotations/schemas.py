@@ -49,6 +49,19 @@ class SocketDelete(ma.Schema):
     version = ma.fields.Integer(strict=True)
 
 
+class StrokeProgress(ma.Schema):
+    """A shared stroke while it is drawn: the points since the last message (in_flight.py)."""
+
+    meeting_id = ma.fields.Integer(strict=True, required=True)
+    document_id = ma.fields.Integer(strict=True, required=True)
+    page = ma.fields.Integer(strict=True, required=True)
+    stroke_id = ma.fields.String(required=True, validate=validate.Length(max=36))
+    points = ma.fields.List(ma.fields.Raw(), required=True)  # checked point by point in rules.py
+    color = ma.fields.String(load_default="#d32f2f")
+    width = ma.fields.Float(load_default=2.0, allow_nan=False)
+    visibility = ma.fields.String(load_default="meeting", validate=_VIS)
+
+
 class DeleteArgs(ma.Schema):
     version = ma.fields.Integer()
 

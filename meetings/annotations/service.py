@@ -78,8 +78,10 @@ def parse_since(value: str) -> int | datetime:
     return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def _check_sharing(session: Session, meeting: Meeting, document: Document, user: User,
-                   visibility: str, shared_with: list[int]) -> list[int]:
+def check_sharing(session: Session, meeting: Meeting, document: Document, user: User,
+                  visibility: str, shared_with: list[int]) -> list[int]:
+    """Whether ``user`` may give an annotation of ``document`` this visibility (Forbidden or
+    Invalid if not); the chosen participants, checked, for ``participants``."""
     if visibility not in VISIBILITIES:
         raise Invalid(f"visibility must be one of {', '.join(VISIBILITIES)}.", code="invalid_visibility")
     if visibility == "private":
@@ -118,8 +120,8 @@ def _validated(session: Session, document: Document, meeting: Meeting, user: Use
         "anchor": rules.check_anchor(fields["anchor"]) if kind == "highlight" else None,
         "visibility": fields.get("visibility", "private"),
     }
-    out["shared_with"] = _check_sharing(session, meeting, document, user, out["visibility"],
-                                        list(fields.get("shared_with") or []))
+    out["shared_with"] = check_sharing(session, meeting, document, user, out["visibility"],
+                                       list(fields.get("shared_with") or []))
     target = fields.get("target_id")
     if target is not None:
         parent = session.get(Annotation, target) if isinstance(target, str) else None

@@ -62,11 +62,20 @@ def test_shared_stroke_reaches_the_secretary(tablet, seeded, screenshots):
     delegate.get_by_role("button", name="Bút", exact=True).click()
     delegate.click("#ann-shared")
     expect(delegate.locator("#ann-shared")).to_have_attribute("aria-pressed", "true")
-    draw(delegate, 0.2, 0.5, 0.7, 0.6)
+    # The secretary sees the stroke while it is drawn (in flight: relayed, not stored), before mouse-up.
+    box = delegate.locator(".pdf-page").bounding_box()
+    delegate.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
+    delegate.mouse.down()
+    delegate.mouse.move(box["x"] + 0.7 * box["width"], box["y"] + 0.6 * box["height"], steps=12)
+    in_flight = secretary.locator("[data-testid=ann-in-flight] line")
+    expect(in_flight.first).to_be_attached()
+    assert annotations(secretary, doc) == []
+    delegate.mouse.up()
     mine = delegate.locator(".pdf-overlay [data-kind=ink]")
     expect(mine).to_have_count(1)
     theirs = secretary.locator(".pdf-overlay [data-kind=ink][data-visibility=meeting]")
     expect(theirs).to_have_count(1)
+    expect(in_flight).to_have_count(0)  # replaced by the finished stroke (same id)
     expect(theirs.locator("line").first).to_be_attached()
 
     ink = [a for a in annotations(secretary, doc) if a["kind"] == "ink"]

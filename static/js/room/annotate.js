@@ -6,6 +6,7 @@
 import { api } from "../core/api.js";
 import { el, fill, t, toast } from "../core/dom.js";
 import { PROTOCOL } from "../core/protocol.js";
+import { InFlight } from "./in_flight.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const COLORS = [
@@ -53,6 +54,7 @@ export class Annotator {
     this.stroke = null;
     this.svg = svg("svg", { class: "ann-svg", "data-testid": "ann-layer" });
     this.notes = el("div", { class: "ann-notes" });
+    this.inFlight = new InFlight(this); // shared strokes while they are drawn
     viewer.overlay.append(this.svg, this.notes);
     this.buildBar();
     this.installPointer();
@@ -181,6 +183,10 @@ export class Annotator {
   }
 
   receive(type, data) {
+    if (type === "annotation.stroke_progress") {
+      this.inFlight.receive(data);
+      return;
+    }
     if (type === "annotation.withdrawn") {
       this.byId.delete(data.id);
       if (data.document_id === this.docId) this.draw();
@@ -266,8 +272,10 @@ export class Annotator {
         try {
           overlay.setPointerCapture(e.pointerId);
         } catch { /* a pointer the browser no longer tracks: draw without capture */ }
-        this.stroke = { id: e.pointerId, points: [], path: svg("g", { class: "ann-live" }) };
+        this.stroke = { id: e.pointerId, annId: uuid4(), color: this.color, width: PEN_WIDTH, points: [],
+          path: svg("g", { class: "ann-live" }) };
         this.svg.append(this.stroke.path);
+        if (this.shared) this.inFlight.begin(this.stroke);
         this.addPoint(e);
       } else if (this.tool === "eraser") {
         this.erasing = e.pointerId;
@@ -285,11 +293,13 @@ export class Annotator {
     const end = (e) => {
       if (this.erasing === e.pointerId) this.erasing = null;
       if (!this.stroke || e.pointerId !== this.stroke.id) return;
-      const { points, path } = this.stroke;
+      const { points, path, annId } = this.stroke;
       this.stroke = null;
+      this.inFlight.end();
       path.remove();
       if (points.length < 2) return;
-      this.create({ kind: "ink", geometry: { strokes: [points.slice(0, 4000)], width: PEN_WIDTH } });
+      // The id its points in flight carried: the others replace them with the finished stroke.
+      this.create({ id: annId, kind: "ink", geometry: { strokes: [points.slice(0, 4000)], width: PEN_WIDTH } });
     };
     overlay.addEventListener("pointerup", end);
     overlay.addEventListener("pointercancel", end);
@@ -303,6 +313,7 @@ export class Annotator {
     const prev = pts[pts.length - 1];
     pts.push([x, y, round(pressure)]);
     if (prev) this.stroke.path.append(this.segment(prev, pts[pts.length - 1], this.color, PEN_WIDTH));
+    this.inFlight.moved();
   }
 
   segment(a, b, color, width) {
@@ -432,6 +443,7 @@ export class Annotator {
       }
     }
     this.svg.replaceChildren(...shapes, ...(live ? [live] : []));
+    this.inFlight.render();
     fill(this.notes, notes);
   }
 }
