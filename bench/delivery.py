@@ -9,6 +9,9 @@ domain's intake, and serves it two ways in the same run:
 - the real server (gunicorn -k gevent -w 1 wsgi:app, SQLite in a temp dir):
   ``GET /api/v1/documents/<id>/file`` with each delegate's bearer token (the
   whole path: token, permission, read receipt, send_file with ETag);
+- behind nginx: a second real server with ``X_ACCEL_REDIRECT_PREFIX`` behind our
+  own nginx configured as docs/deployment.md says (tests/nginx_front.py): the app
+  authorizes and answers 304s, nginx sends the bytes (``--no-accel``: skip);
 - the baseline: nginx (Debian's nginx-light, our own process on a free port,
   temp config: one worker, sendfile on, access_log off) serving the same blob.
 
@@ -16,7 +19,7 @@ N client threads (in --procs processes, http.client, connected beforehand)
 send their GET at the same instant and read the whole body; throughput =
 all bytes / (last byte - start). Then a second pass with ``If-None-Match``
 (the ETag each client got): the 304 rate (must be 100 %) and its latency.
-Passes alternate (app, nginx, app, nginx ...); the medians are reported.
+Passes alternate (app, behind nginx, nginx, app, ...); the medians are reported.
 Bounded: every wait has a deadline; servers and client processes are
 stopped at the end. Not a test.
 """
@@ -246,7 +249,7 @@ def one_server(crowd: Crowd, tokens: list[str | None], size: int) -> tuple[dict,
     return first, second
 
 
-def run(n: int, mb: float, repeat: int, procs: int, work: Path) -> dict:
+def run(n: int, mb: float, repeat: int, procs: int, work: Path, accel: bool = True) -> dict:
     from tests import pdfs
 
     pages = max(1, round(mb * 1e6 / 98_000))  # a 180 px noise page is ≈ 98 kB
@@ -267,24 +270,33 @@ def run(n: int, mb: float, repeat: int, procs: int, work: Path) -> dict:
     env = {"DATABASE_URL": url_db, "INSTANCE_PATH": str(work / "instance"), "STORAGE_PATH": str(storage),
            "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING", "ACCESS_LOG": "/dev/null"}
     app = Server("wsgi:app", env, work / "live.log")
-    nginx = None
+    nginx = behind = front = None
     crowds: list[Crowd] = []
-    passes: dict[str, list] = {"app": [], "nginx": []}
+    passes: dict[str, list] = {"app": [], "nginx": [], "accel": []}
     try:
         nginx = Nginx(site, work)
         crowds = [Crowd(app.port, f"/api/v1/documents/{doc_id}/file", n, procs),
                   Crowd(nginx.port, "/agenda.pdf", n, procs)]
+        if accel:
+            from tests.nginx_front import ACCEL_PREFIX, NginxFront
+
+            behind = Server("wsgi:app", {**env, "X_ACCEL_REDIRECT_PREFIX": ACCEL_PREFIX}, work / "accel.log")
+            front = NginxFront(work / "front", app_ports=[behind.port], storage=storage)
+            crowds.append(Crowd(front.port, f"/api/v1/documents/{doc_id}/file", n, procs))
         cpu0 = app.cpu_seconds()
         for _ in range(repeat):
             passes["app"].append(one_server(crowds[0], world["delegates"], size))
+            if accel:
+                passes["accel"].append(one_server(crowds[2], world["delegates"], size))
             passes["nginx"].append(one_server(crowds[1], [None] * n, size))
         app_cpu = app.cpu_seconds() - cpu0
         rss, peak = app.rss_mb()
     finally:
         for c in crowds:
             c.close()
-        if nginx is not None:
-            nginx.stop()
+        for proc in (front, nginx, behind):
+            if proc is not None:
+                proc.stop()
         app.stop()
 
     def median_pass(runs: list) -> dict:
@@ -294,12 +306,25 @@ def run(n: int, mb: float, repeat: int, procs: int, work: Path) -> dict:
         return {**full, "all_mb_per_s": [r[0].get("mb_per_s") for r in runs], "revalidate": reval}
 
     live, base = median_pass(passes["app"]), median_pass(passes["nginx"])
-    return {"scenario": "delivery", "clients": n, "file_bytes": size, "pages": pages, "repeat": repeat,
-            "app": {**live, "server_cpu_s_per_pass": round(app_cpu / repeat, 2),
-                    "server_rss_mb": round(rss, 1), "server_peak_rss_mb": round(peak, 1)},
-            "nginx": base,
-            "throughput_ratio": round(live["mb_per_s"] / base["mb_per_s"], 3) if base.get("mb_per_s") else None,
-            "goal_ratio": 0.70}
+    out = {"scenario": "delivery", "clients": n, "file_bytes": size, "pages": pages, "repeat": repeat,
+           "app": {**live, "server_cpu_s_per_pass": round(app_cpu / repeat, 2),
+                   "server_rss_mb": round(rss, 1), "server_peak_rss_mb": round(peak, 1)},
+           "nginx": base,
+           "throughput_ratio": round(live["mb_per_s"] / base["mb_per_s"], 3) if base.get("mb_per_s") else None,
+           "goal_ratio": 0.70,
+           "revalidate_p50_ratio": _ratio(live["revalidate"]["p50_ms"], base["revalidate"]["p50_ms"]),
+           "goal_revalidate_ratio": 3.0}
+    if passes["accel"]:
+        behind_nginx = median_pass(passes["accel"])
+        out.update({"behind_nginx": behind_nginx, "goal_ratio_behind_nginx": 0.90,
+                    "throughput_ratio_behind_nginx": _ratio(behind_nginx["mb_per_s"], base.get("mb_per_s")),
+                    "revalidate_p50_ratio_behind_nginx": _ratio(behind_nginx["revalidate"]["p50_ms"],
+                                                                base["revalidate"]["p50_ms"])})
+    return out
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
 
 
 def main() -> None:
@@ -308,6 +333,7 @@ def main() -> None:
     ap.add_argument("--mb", type=float, default=20.0, help="size of the agenda PDF")
     ap.add_argument("--repeat", type=int, default=3, help="passes per server (alternating); medians reported")
     ap.add_argument("--procs", type=int, default=4, help="client processes")
+    ap.add_argument("--no-accel", action="store_true", help="skip the X-Accel-Redirect pass behind nginx")
     ap.add_argument("--quick", action="store_true", help="20 clients, one pass (a smoke run)")
     ap.add_argument("--json", help="also write the result to this file")
     args = ap.parse_args()
@@ -315,7 +341,7 @@ def main() -> None:
         args.clients, args.repeat, args.procs = min(args.clients, 20), 1, min(args.procs, 2)
     work = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
     try:
-        result = run(args.clients, args.mb, args.repeat, args.procs, work)
+        result = run(args.clients, args.mb, args.repeat, args.procs, work, accel=not args.no_accel)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result), flush=True)

@@ -40,12 +40,11 @@ def _cheap_password_hashing():
     """
     from argon2 import PasswordHasher
 
-    from meetings.accounts import service
+    from meetings.accounts import hashing
 
-    saved = service._hasher
-    service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    saved = hashing.pin(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     yield
-    service._hasher = saved
+    hashing.pin(saved)
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +81,9 @@ def app(database_url, tmp_path):
         "SECRET_KEY": "test-secret",
         "TESTING": True,
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        # Tests age and revoke tokens by writing their rows directly, which a process's token cache
+        # rightly does not see for its few seconds; tests/test_login_pool.py turns it on.
+        "TOKEN_CACHE_SECONDS": 0,
     })
     _empty_all_tables()
     from meetings.annotations import receipts

@@ -13,9 +13,10 @@ from __future__ import annotations
 from flask import Flask, g, has_request_context, redirect, request, session, url_for
 from flask_login import user_logged_in, user_logged_out
 
-from meetings.accounts import sessions
+from meetings.accounts import hashing, sessions
 from meetings.accounts.models import ApiToken, User
 from meetings.accounts.session_models import UserSession
+from meetings.accounts.token_cache import TokenSeen
 from meetings.core.extensions import csrf, db, login_manager
 from meetings.platform.http.caller import bearer_token
 from meetings.platform.http.commit import afterwards
@@ -39,7 +40,7 @@ def session_ended() -> bool:
     return bool(g.get(_ENDED, False)) if has_request_context() else False
 
 
-def note_seen(row: UserSession | ApiToken) -> None:
+def note_seen(row: UserSession | ApiToken | TokenSeen) -> None:
     """This request uses ``row``: remember its key and, at most once a minute, write its
     last-seen time (and where from) once the request is over, never in a GET's transaction."""
     key = sessions.key_of(row)
@@ -51,12 +52,11 @@ def note_seen(row: UserSession | ApiToken) -> None:
 
 def _load_socket_user(user_id: int, credential: str | None) -> User | None:
     """Each socket event: the user, while the credential the socket connected with is live."""
-    row = sessions.live_credential(db.session, int(user_id), credential)
-    if row is None:
+    if not sessions.socket_credential_live(db.session, int(user_id), credential):
         return None
-    if sessions.needs_touch(row):
-        sessions.touch_in(row)  # committed with the event (platform/realtime/gateway.py)
-    return db.session.get(User, row.user_id)
+    user = db.session.get(User, int(user_id))
+    # The credential's check reads the user's flag only when it is not remembered: read it here too.
+    return user if user is not None and user.active else None
 
 
 def _started(_app: Flask, user: User, **_: object) -> None:
@@ -80,6 +80,7 @@ def _ended(_app: Flask, user: User, **_: object) -> None:
 
 
 def init_auth(app: Flask) -> None:
+    hashing.configure(app.config)  # argon2 costs (refused below OWASP's minimum) and its thread pool
     login_manager.init_app(app)
     login_manager.login_view = "accounts_pages.login"
     login_manager.session_protection = "basic"

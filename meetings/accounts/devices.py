@@ -46,7 +46,7 @@ def change_password(session: Session, actor: User, *, current_password: str, new
     towards the account's lockout), the new one must pass the password policy, and every
     other session and token of the account ends with its sockets."""
     lockout.check(session, actor.username)
-    if not check_password(actor, current_password):
+    if not check_password(actor, current_password, session=session):
         lockout.failed(actor.username)
         raise Forbidden("The current password is wrong.", code="wrong_password")
     passwords.check(new_password, username=actor.username, full_name=actor.full_name, email=actor.email)

@@ -22,7 +22,7 @@ def authenticate_connection(auth: Any) -> User:
     credential disconnects the socket (``meetings.accounts.sessions``)."""
     user = None
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        row = sessions.live_token(db.session, auth["token"])
+        row = sessions.live_token(db.session, auth["token"], remembered=False)
         if row is None:
             raise _refused("unauthorized", "Invalid or expired token.")
         note_seen(row)

@@ -27,18 +27,16 @@ from typing import Any
 
 import pyotp
 import segno
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse as parse_limit
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from meetings.accounts import factor_roles, service
+from meetings.accounts import factor_roles, hashing, service
 from meetings.accounts.factor_models import RecoveryCode, SecondFactor
 from meetings.accounts.models import User
-from meetings.core.db import utcnow
+from meetings.core.db import end_read_only_transaction, utcnow
 from meetings.core.errors import Conflict, DomainError, Invalid, NotFound, Unauthorized
 from meetings.core.extensions import limiter
 from meetings.platform.audit import service as audit
@@ -48,7 +46,6 @@ log = logging.getLogger(__name__)
 RECOVERY_CODE_COUNT = 10
 # Ten characters of 31 (no 0/o, 1/l/i to misread on paper): about 50 bits each.
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-_verifier = PasswordHasher()  # verification reads the costs from each stored hash
 _SALT = "second-factor-challenge"
 
 
@@ -252,12 +249,13 @@ def _normalize_recovery(code: str) -> str:
 def new_recovery_codes(session: Session, user: User) -> list[str]:
     """Replace the user's recovery codes with ``RECOVERY_CODE_COUNT`` new ones; the clear codes are
     returned once and only their hashes are stored."""
-    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    codes = []
-    for _ in range(RECOVERY_CODE_COUNT):
+    codes, hashes = [], []
+    for _ in range(RECOVERY_CODE_COUNT):  # hashed before the first write: no lock held meanwhile
         raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
-        session.add(RecoveryCode(user_id=user.id, code_hash=service.hash_password(_normalize_recovery(raw))))
+        hashes.append(service.hash_password(_normalize_recovery(raw)))
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    session.add_all(RecoveryCode(user_id=user.id, code_hash=h) for h in hashes)
     session.flush()
     audit.record(session, "second_factor.recovery_codes_issued", actor_id=user.id, object_type="user",
                  object_id=user.id, details={"count": RECOVERY_CODE_COUNT})
@@ -273,15 +271,13 @@ def _use_recovery_code(session: Session, user: User, code: str) -> bool:
     wanted = _normalize_recovery(code)
     rows = session.execute(select(RecoveryCode).where(
         RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).scalars().all()
+    end_read_only_transaction(session)  # SQLite: others commit during the verifications below
     for row in rows:
-        try:
-            if _verifier.verify(row.code_hash, wanted):
-                row.used_at = utcnow()
-                audit.record(session, "second_factor.recovery_code_used", actor_id=user.id, object_type="user",
-                             object_id=user.id, details={"left": len(rows) - 1})
-                return True
-        except (VerificationError, InvalidHashError):
-            continue
+        if hashing.verify_secret(row.code_hash, wanted):  # off the event loop
+            row.used_at = utcnow()
+            audit.record(session, "second_factor.recovery_code_used", actor_id=user.id, object_type="user",
+                         object_id=user.id, details={"left": len(rows) - 1})
+            return True
     return False
 
 
@@ -328,7 +324,7 @@ def describe(session: Session, user: User) -> dict[str, Any]:
 
 def prove_presence(session: Session, user: User, *, password: str | None, code: str | None) -> None:
     """A sensitive change to one's own factors needs the password or a current code."""
-    if password and service.check_password(user, password):
+    if password and service.check_password(user, password, session=session):
         return
     if code:
         check_code(session, user, code)

@@ -12,36 +12,34 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from meetings.accounts import lockout, passwords, policy, sessions
+from meetings.accounts import hashing, lockout, passwords, policy, sessions
 from meetings.accounts.models import CLEARANCES, DEFAULT_CLEARANCE, GLOBAL_ROLES, ApiToken, User
-from meetings.core.db import utcnow
+from meetings.core.db import end_read_only_transaction, utcnow
 from meetings.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from meetings.platform.audit import service as audit
-
-_hasher = PasswordHasher()
-# Verifying against this keeps a login for an unknown user as slow as a real one.
-_DUMMY_HASH = _hasher.hash("not a password")
 
 # What a user's PATCH may set directly (the password is hashed apart).
 USER_FIELDS = ("full_name", "email", "phone", "locale", "global_role", "active", "clearance")
 
 
 def hash_password(password: str) -> str:
-    """An argon2 hash of ``password``."""
-    return _hasher.hash(password)
+    """An argon2id hash of ``password`` (made off the event loop, ``accounts.hashing``)."""
+    return hashing.hash_secret(password)
 
 
-def check_password(user: User | None, password: str) -> bool:
-    """True when ``password`` is the user's; constant work for unknown users."""
-    try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
-    except (VerificationError, InvalidHashError):
-        return False
+def check_password(user: User | None, password: str, *, session: Session | None = None) -> bool:
+    """True when ``password`` is the user's; the same work for unknown users (off the event loop).
+
+    With ``session``, its transaction ends first on SQLite if it has only read: other requests run
+    during the verification, and a read snapshot older than their commits could not write after it."""
+    if session is not None:
+        end_read_only_transaction(session)
+    if user is None:
+        return hashing.verify_nothing(password)
+    return hashing.verify_secret(user.password_hash, password)
 
 
 # --------------------------------------------------------------------------- users
@@ -74,6 +72,7 @@ def create_user(
         raise Invalid(f"Unknown global role {global_role!r}.")
     if clearance not in CLEARANCES:
         raise Invalid(f"Unknown clearance {clearance!r}.")
+    hashed = hash_password(password)  # before the first read: other requests run while it is made
     if session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict(f"User {username!r} already exists.")
     user = User(
@@ -81,7 +80,7 @@ def create_user(
         full_name=full_name.strip() or username,
         email=email,
         phone=phone,
-        password_hash=hash_password(password),
+        password_hash=hashed,
         global_role=global_role,
         clearance=clearance,
     )
@@ -119,11 +118,11 @@ def update_user(session: Session, user: User, actor: User, *, current: str | Non
     if "password" in fields:
         passwords.check(fields["password"], username=user.username, full_name=fields.get("full_name", user.full_name),
                         email=fields.get("email", user.email))
+        end_read_only_transaction(session)  # SQLite: others commit while the hash is made
+        user.password_hash = hash_password(fields["password"])
     for field in USER_FIELDS:
         if field in fields:
             setattr(user, field, fields[field])
-    if "password" in fields:
-        user.password_hash = hash_password(fields["password"])
     if "password" in fields or fields.get("active") is False:
         keep = current if actor.id == user.id else None
         sessions.end_all(session, user.id, reason="password" if "password" in fields else "deactivated",
@@ -199,7 +198,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     account); AccountLocked (429) while the account is locked (``accounts.lockout``)."""
     lockout.check(session, username)
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if check_password(user, password) and user.active:
+    if check_password(user, password, session=session) and user.active:
         lockout.clear(session, username)
         return user
     lockout.failed(username)

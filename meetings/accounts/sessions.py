@@ -32,12 +32,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import ApiToken, User
 from meetings.accounts.session_models import SocketConnection, UserSession
+from meetings.accounts.token_cache import CACHE, TokenSeen, snapshot
 from meetings.core.db import utcnow
 from meetings.core.extensions import socketio
 from meetings.platform.audit import service as audit
@@ -49,6 +50,7 @@ SESSION_KEY = "auth_session"  # the Flask session's entry holding the clear sess
 TOUCH_EVERY = timedelta(seconds=60)  # the last-seen time is written at most once a minute per credential
 NODE = f"{socket.gethostname()}:{os.getpid()}"
 KINDS = ("session", "token")
+_FORGET = "accounts_forget_tokens"  # in Session.info: tokens ended in this transaction, forgotten again at commit
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def parse_key(key: Any) -> tuple[str, int] | None:
     return (kind, int(number)) if kind in KINDS and number.isdigit() else None
 
 
-def _alive(row: UserSession | ApiToken, now: datetime, t: Timeouts) -> bool:
+def _alive(row: UserSession | ApiToken | TokenSeen, now: datetime, t: Timeouts) -> bool:
     if isinstance(row, UserSession):
         if row.ended_at is not None:
             return False
@@ -107,10 +109,45 @@ def live_session(session: Session, clear: str) -> UserSession | None:
     return row if row is not None and _alive(row, utcnow(), timeouts()) else None
 
 
-def live_token(session: Session, clear: str) -> ApiToken | None:
-    """The live bearer token with this clear value, or None."""
-    row = _with_user(session, ApiToken, ApiToken.token_hash == digest(clear))
-    return row if row is not None and _alive(row, utcnow(), timeouts()) else None
+def live_token(session: Session, clear: str, *, remembered: bool = True) -> TokenSeen | None:
+    """The live bearer token with this clear value, or None; its lookup is remembered for
+    ``TOKEN_CACHE_SECONDS`` (``accounts.token_cache``: an ended token is forgotten at once).
+    ``remembered=False`` reads the row whatever is remembered (a socket connecting: rare, and
+    a token revoked on another process must not open a new socket there)."""
+    hashed = digest(clear)
+    row = CACHE.get(hashed) if remembered else None
+    if row is None:
+        generation = CACHE.generation
+        found = _with_user(session, ApiToken, ApiToken.token_hash == hashed)
+        if found is None:
+            return None
+        row = snapshot(found)
+        CACHE.put(hashed, row, generation, _cache_seconds())
+    return row if _alive(row, utcnow(), timeouts()) else None
+
+
+def _cache_seconds() -> float:
+    return float(current_app.config.get("TOKEN_CACHE_SECONDS", 5) or 0) if has_app_context() else 0.0
+
+
+def socket_credential_live(session: Session, user_id: int, key: Any) -> bool:
+    """Whether a socket's credential ``key`` of ``user_id`` is still live (each socket event).
+
+    Remembered for ``TOKEN_CACHE_SECONDS``: a page turn then asks no credential query. Ending
+    the credential in this process forgets it at once (and disconnects its sockets on every
+    process); a timeout or an end on another process is seen at most that long later."""
+    if not isinstance(key, str):
+        return False
+    if CACHE.recently_live(key):
+        return True
+    generation = CACHE.generation
+    row = live_credential(session, user_id, key)
+    if row is None:
+        return False
+    if needs_touch(row):
+        touch_in(row)  # committed with the event (platform/realtime/gateway.py)
+    CACHE.remember_live(key, generation, _cache_seconds())
+    return True
 
 
 def live_credential(session: Session, user_id: int, key: Any) -> UserSession | ApiToken | None:
@@ -123,7 +160,7 @@ def live_credential(session: Session, user_id: int, key: Any) -> UserSession | A
     return row if row is not None and _alive(row, utcnow(), timeouts()) else None
 
 
-def key_of(row: UserSession | ApiToken) -> str:
+def key_of(row: UserSession | ApiToken | TokenSeen) -> str:
     """The credential key of a row."""
     return credential_key("session" if isinstance(row, UserSession) else "token", row.id)
 
@@ -140,7 +177,7 @@ def start(session: Session, user: User, *, user_agent: str | None, ip: str | Non
     return clear, row
 
 
-def needs_touch(row: UserSession | ApiToken) -> bool:
+def needs_touch(row: UserSession | ApiToken | TokenSeen) -> bool:
     """Whether the row's last-seen time is old enough to be written again."""
     return row.last_seen_at is None or utcnow() - row.last_seen_at >= TOUCH_EVERY
 
@@ -155,6 +192,8 @@ def touch(engine: Engine, key: str, *, ip: str | None, user_agent: str | None) -
     with Session(engine) as s:
         s.execute(update(model).where(model.id == row_id).values(values))
         s.commit()
+    if kind == "token":
+        CACHE.seen_now(key, values["last_seen_at"])  # the remembered copy must not ask for a touch again
 
 
 def touch_in(row: UserSession | ApiToken) -> None:
@@ -216,6 +255,22 @@ def _mark_ended(row: UserSession | ApiToken, now: datetime, reason: str) -> None
         row.ended_at, row.end_reason = now, reason[:20]
     else:
         row.revoked_at = now
+    key = key_of(row)
+    CACHE.forget(key)  # this process refuses it from now on ...
+    session = Session.object_session(row)
+    if session is not None:  # ... and after the commit, in case a lookup read it just before
+        session.info.setdefault(_FORGET, set()).add(key)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_ended_tokens(session: Session) -> None:
+    for key in session.info.pop(_FORGET, ()):
+        CACHE.forget(key)
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_tokens(session: Session) -> None:
+    session.info.pop(_FORGET, None)  # nothing ended after all (the early forget only cost a lookup)
 
 
 def _end_sockets(session: Session, user_id: int, reason: str, *, only: str | None = None,

@@ -13,6 +13,17 @@ refreshed when the rendition arrives). Confidential
 ones are a copy stamped for the viewer, made once per (document version,
 viewer, marking, name) in a child process and cached under
 ``watermarked/<document id>/``; later requests send that file the same way.
+
+A conditional request (If-None-Match, If-Modified-Since) is answered by
+:func:`not_modified` from the database row and at most one ``stat``, after the
+caller was authorized and before any file is opened or stamped: a hall of tablets
+revalidating its briefcase costs the token, the permission and this, nothing more.
+
+Behind nginx (``X_ACCEL_REDIRECT_PREFIX``), :func:`send` authorizes and answers with
+an empty body and ``X-Accel-Redirect: <prefix>/<path under STORAGE_PATH>`` (a
+content-addressed blob, or the viewer's stamped copy once made), so nginx sends the
+bytes from an ``internal`` location (docs/deployment.md). A stamped copy not made yet
+is made by the app first; only the bytes go through nginx.
 """
 from __future__ import annotations
 
@@ -21,10 +32,11 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Response, request, send_file
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
-from werkzeug.http import parse_range_header
+from werkzeug.http import http_date, is_resource_modified, parse_range_header
 
 from meetings.accounts.models import User
 from meetings.core.errors import Unavailable
@@ -124,15 +136,88 @@ def send_original(doc: Document, *, root: str | Path) -> Response:
     return resp
 
 
-def send(doc: Document, viewer: User, *, root: str | Path, font_path: Path, seconds: float,
-         memory_mb: int) -> Response:
-    """The HTTP answer for GET …/file: 200, 206 (Range), 304 (If-None-Match) or 416."""
+def _served_path(root: str | Path, doc: Document, viewer: User) -> Path:
+    """The file that would be sent: the blob, or the viewer's stamped copy (maybe not made yet)."""
     if doc.needs_watermark:
+        return watermark_path(root, doc, viewer)
+    return storage.blob_path(root, served_sha256(doc, root))
+
+
+def _etag(path: Path, doc: Document, stat_mtime_ns: int | None = None) -> str:
+    """A blob's ETag is its sha256 (the file's name); a stamped copy's is its key and the time it
+    was made (a copy made again prints another time: other bytes, another ETag)."""
+    if not doc.needs_watermark:
+        return path.stem
+    return f"{path.stem}-{stat_mtime_ns if stat_mtime_ns is not None else path.stat().st_mtime_ns}"
+
+
+def not_modified(doc: Document, viewer: User, *, root: str | Path) -> Response | None:
+    """The 304 for a conditional GET whose copy is still current, or None when the file must be sent.
+
+    Decided before any heavy work: a blob's ETag is known from the row (no file touched, so a 304
+    still comes for a blob missing from storage, as a copy the tablet has is still the right one);
+    a stamped copy, and If-Modified-Since, cost one ``stat`` (no copy yet: None, it is made then)."""
+    conditional = request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since")
+    if not conditional or request.method not in ("GET", "HEAD"):
+        return None
+    path = _served_path(root, doc, viewer)
+    mtime = None
+    if doc.needs_watermark or not request.headers.get("If-None-Match"):
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        mtime = st.st_mtime_ns
+    etag = _etag(path, doc, mtime)
+    last_modified = datetime.fromtimestamp(mtime / 1e9, UTC) if mtime is not None else None
+    if is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
+        return None
+    resp = Response(status=304)
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = CACHE_CONTROL
+    if last_modified is not None:
+        resp.headers["Last-Modified"] = http_date(last_modified)
+    return resp
+
+
+def _disposition(name: str) -> str:
+    """``inline`` with the name, as ``send_file`` writes it (RFC 6266: ASCII, and UTF-8 in ``filename*``)."""
+    try:
+        name.encode("ascii")
+        return f'inline; filename="{name}"'
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        return f'inline; filename="{simple}"; filename*=UTF-8\'\'{quote(name, safe="!#$&+^`|~")}'
+
+
+def accel_redirect(path: Path, doc: Document, *, root: str | Path, prefix: str) -> Response:
+    """The answer that has nginx send ``path`` (under ``root``) from its internal location ``prefix``:
+    no body, the headers the file goes out with (nginx passes Content-Type, Content-Disposition,
+    Cache-Control and Accept-Ranges on; the documented config sets the ETag from ours)."""
+    relative = path.resolve().relative_to(Path(root).resolve()).as_posix()
+    resp = Response(b"", status=200, mimetype="application/pdf")
+    resp.headers["X-Accel-Redirect"] = f"{prefix.rstrip('/')}/{quote(relative)}"
+    resp.set_etag(_etag(path, doc))
+    resp.headers["Cache-Control"] = CACHE_CONTROL
+    resp.headers["Content-Disposition"] = _disposition(served_filename(doc.filename))
+    resp.headers["Accept-Ranges"] = "bytes"
+    return resp
+
+
+def send(doc: Document, viewer: User, *, root: str | Path, font_path: Path | None = None,
+         seconds: float = 60, memory_mb: int = 1024, accel_prefix: str | None = None) -> Response:
+    """The HTTP answer for GET …/file: 200, 206 (Range), 304 (If-None-Match) or 416; with
+    ``accel_prefix``, an X-Accel-Redirect for nginx instead of the bytes. ``font_path`` is needed
+    for a confidential document only (its stamp)."""
+    if doc.needs_watermark:
+        if font_path is None:
+            raise ValueError("a confidential document needs the font for its watermark")
         path = watermarked_copy(root, doc, viewer, font_path=font_path, seconds=seconds, memory_mb=memory_mb)
-        etag: str | bool = True  # mtime, size and path of the stamped copy
     else:
         path = source_path(root, doc)
-        etag = path.stem  # the served blob's sha256
+    if accel_prefix:
+        return accel_redirect(path, doc, root=root, prefix=accel_prefix)
+    etag = _etag(path, doc)
     wanted = request.headers.get("Range")
     if wanted and getattr(parse_range_header(wanted), "units", None) != "bytes":
         # RFC 9110 §14.2: a Range the server does not understand is ignored (whole file),

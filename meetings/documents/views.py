@@ -142,12 +142,20 @@ def replace(document_id: int):
               content_type="application/pdf")
 @_errors(404, 416)
 def file(document_id: int):
-    """The PDF itself, with Range, ETag and private caching."""
+    """The PDF itself, with Range, ETag and private caching (behind nginx: an X-Accel-Redirect)."""
     user = require_user()
-    doc = service.open_file(db.session, document_id, user)
+    doc = service.open_file(db.session, document_id, user)  # authorized (404 otherwise), receipt queued
+    root = current_app.config["STORAGE_PATH"]
+    # A tablet revalidating its copy: answered here, before any file is opened or stamped.
+    unchanged = delivery.not_modified(doc, user, root=root)
+    if unchanged is not None:
+        return unchanged
+    accel = current_app.config.get("X_ACCEL_REDIRECT_PREFIX")
+    if not doc.needs_watermark:
+        return delivery.send(doc, user, root=root, accel_prefix=accel)
     limits = _limits()
-    return delivery.send(doc, user, root=current_app.config["STORAGE_PATH"], font_path=font_path(),
-                         seconds=limits.seconds, memory_mb=limits.memory_mb)
+    return delivery.send(doc, user, root=root, font_path=font_path(), seconds=limits.seconds,
+                         memory_mb=limits.memory_mb, accel_prefix=accel)
 
 
 @blp.route("/documents/<int:document_id>/original", methods=["GET"])
