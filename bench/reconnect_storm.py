@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import write_json
+from bench.common import scratch_postgresql, write_json
 from bench.fanout import Crowd, Server, make_world, presenter, turn
 
 
@@ -69,6 +69,8 @@ def main() -> None:
     ap.add_argument("--missed", type=int, default=20)
     ap.add_argument("--procs", type=int, default=4)
     ap.add_argument("--database-url")
+    ap.add_argument("--postgresql", action="store_true",
+                    help="run on a scratch PostgreSQL database created for this run and dropped afterwards")
     ap.add_argument("--quick", action="store_true", help="100 clients, 10 missed events (a smoke run)")
     ap.add_argument("--json", help="also write the results, as one JSON list, to this file")
     args = ap.parse_args()
@@ -77,7 +79,13 @@ def main() -> None:
     results = []
     for n in args.clients:
         with tempfile.TemporaryDirectory(prefix="storm-") as tmp:
-            results.append(run(n, args.missed, args.procs, args.database_url, Path(tmp)))
+            if args.postgresql and not args.database_url:
+                with scratch_postgresql("bench_storm") as url:  # one fresh database per N
+                    results.append(run(n, args.missed, args.procs, url, Path(tmp)))
+            else:
+                results.append(run(n, args.missed, args.procs, args.database_url, Path(tmp)))
+        results[-1]["database"] = "postgresql" if args.postgresql or (args.database_url or "").startswith(
+            "postgresql") else "sqlite"
         print(json.dumps(results[-1]), flush=True)
         write_json(args.json, results)
 

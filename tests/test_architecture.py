@@ -35,6 +35,8 @@ COMMIT_POINTS = {
     "meetings/cli.py": "each CLI command is its own unit of work",
     "meetings/minutes/cli.py": "each CLI command is its own unit of work",
     "meetings/annotations/receipts.py": "queued read receipts are written by a unit of work of their own",
+    "meetings/voting/group_commit.py": ("ballots arriving together are written by a unit of work of their own "
+                                        "(one transaction per window); the caller's reads end first"),
     "meetings/voting/expiry.py": ("closing a poll whose time ran out, or resuming a count, is its own unit of work; "
                                   "readers stay read-only"),
     "meetings/archive/service.py": "a bundle download is audited in its own unit of work once the package is built",

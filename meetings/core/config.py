@@ -75,11 +75,23 @@ def load_settings(overrides: dict | None = None) -> dict:
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 480),
         "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 168),
         "PASSWORD_MIN_LENGTH": _int("PASSWORD_MIN_LENGTH", 10),
+        # argon2id costs and the OS threads that run it off the event loop (meetings/accounts/hashing.py).
+        "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 19456),
+        "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 2),
+        "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 1),
+        "PASSWORD_HASH_THREADS": _int("PASSWORD_HASH_THREADS", 2),
+        # Seconds a bearer token's lookup is remembered in a process (meetings/accounts/sessions.py).
+        "TOKEN_CACHE_SECONDS": _int("TOKEN_CACHE_SECONDS", 5),
+        # Behind nginx: files are sent by nginx from this internal location (meetings/documents/delivery.py).
+        "X_ACCEL_REDIRECT_PREFIX": os.environ.get("X_ACCEL_REDIRECT_PREFIX") or None,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         # The Redis pub/sub channel: installations (or test runs) sharing one Redis keep apart.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL") or "flask-socketio",
         "EVENT_CATCHUP_LIMIT": _int("EVENT_CATCHUP_LIMIT", 500),
+        # Ballots arriving within this many milliseconds are written in one transaction
+        # (meetings/voting/group_commit.py). Decimals allowed; 0: whatever queued while the last batch was written.
+        "BALLOT_GROUP_WINDOW_MS": float(os.environ.get("BALLOT_GROUP_WINDOW_MS") or 5),
         # Per-socket flood limit (meetings/platform/realtime/ratelimit.py): events a second sustained, and burst.
         "SOCKET_EVENT_RATE": float(os.environ.get("SOCKET_EVENT_RATE") or 20),
         "SOCKET_EVENT_BURST": _int("SOCKET_EVENT_BURST", 100),

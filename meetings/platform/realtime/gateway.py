@@ -62,6 +62,12 @@ def bind_user(user: Any, credential: Any = None) -> None:
     join_room(user_room(user.id))
 
 
+def socket_user_id() -> int | None:
+    """The id of the user this socket authenticated as, from the socket's own session: no
+    database read and no credential check (volatile events re-check those now and then)."""
+    return session.get(_SESSION_KEY)
+
+
 def socket_user() -> Any:
     """The user this socket authenticated as at connect time (re-read each event)."""
     user_id = session.get(_SESSION_KEY)
@@ -149,6 +155,12 @@ def socket_event(name: str, schema: type[ma.Schema] | None = None) -> Callable:
     return decorate
 
 
+@functools.cache
+def _schema(schema: type[ma.Schema]) -> ma.Schema:
+    """One instance per schema class: building one costs more than loading a page turn with it."""
+    return schema()
+
+
 def _validate(payload: Any, schema: type[ma.Schema] | None) -> dict[str, Any]:
     if payload is None:
         payload = {}
@@ -164,6 +176,6 @@ def _validate(payload: Any, schema: type[ma.Schema] | None) -> dict[str, Any]:
     if schema is None:
         return payload
     try:
-        return schema().load(payload)
+        return _schema(schema).load(payload)
     except ma.ValidationError as err:
         raise DomainError("The payload is not valid.", code="invalid", details=err.messages) from err

@@ -123,6 +123,9 @@ def guarded_packet(max_payload_bytes: int) -> type[sio_packet.Packet]:
 
 class _GuardedPacket(sio_packet.Packet):
     max_chars = DEFAULT_MAX_PAYLOAD_BYTES + FRAME_SLACK
+    # The app sends and takes JSON only (decode() refuses binary frames): without this,
+    # python-socketio walks every outgoing payload looking for bytes, ~ms for a stroke's points.
+    uses_binary_events = False
 
     def __init__(self, *args: Any, encoded_packet: Any = None, **kwargs: Any):
         # An empty frame would skip decode() and pass as an EVENT without data.
