@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +50,8 @@ class Scenario:
     quick: list[str]
     timeout: float  # full run; the quick run gets a third of it (at least 60 s)
     outcome: dict = field(default_factory=dict)
+    # A variant of a script that another scenario already smoke-tests (PostgreSQL, other costs): full runs only.
+    variant: bool = False
 
 
 SCENARIOS = [
@@ -64,13 +67,14 @@ SCENARIOS = [
              ["--clients", "100", "--duplicates", "20", "--procs", "1"], 240),
     Scenario("vote_storm_postgresql", "Vote storm on PostgreSQL", "bench.vote_storm",
              ["--clients", "1000", "--duplicates", "250", "--procs", "4", "--postgresql"],
-             ["--clients", "100", "--duplicates", "20", "--procs", "1", "--postgresql"], 300),
+             ["--clients", "100", "--duplicates", "20", "--procs", "1", "--postgresql"], 300, variant=True),
     Scenario("secret_storm_sqlite", "Secret-ballot storm on SQLite (encrypted ballots, count, verifier)",
              "bench.secret_storm", ["--clients", "1000", "--duplicates", "250", "--procs", "4", "--chromium", "20"],
              ["--clients", "100", "--duplicates", "20", "--procs", "1", "--chromium", "5"], 360),
     Scenario("secret_storm_postgresql", "Secret-ballot storm on PostgreSQL", "bench.secret_storm",
              ["--clients", "1000", "--duplicates", "250", "--procs", "4", "--chromium", "0", "--postgresql"],
-             ["--clients", "100", "--duplicates", "20", "--procs", "1", "--chromium", "0", "--postgresql"], 420),
+             ["--clients", "100", "--duplicates", "20", "--procs", "1", "--chromium", "0", "--postgresql"], 420,
+             variant=True),
     Scenario("secret_board", "Secret-ballot crypto alone: one ballot, the verifier on 1,000", "bench.secret_board",
              ["--ballots", "1000"], ["--ballots", "100"], 180),
     Scenario("outbox_send", "1,000 invitations through the job consumer to a real SMTP server", "bench.outbox_send",
@@ -80,16 +84,16 @@ SCENARIOS = [
              ["--clients", "100", "--missed", "10", "--procs", "1"], 240),
     Scenario("reconnect_storm_postgresql", "Reconnect storm on PostgreSQL", "bench.reconnect_storm",
              ["--clients", "1000", "--missed", "20", "--procs", "4", "--postgresql"],
-             ["--clients", "100", "--missed", "10", "--procs", "1", "--postgresql"], 300),
+             ["--clients", "100", "--missed", "10", "--procs", "1", "--postgresql"], 300, variant=True),
     Scenario("delivery", "Document delivery, live vs nginx", "bench.delivery",
              ["--clients", "200", "--mb", "20", "--repeat", "3", "--procs", "4"],
              ["--clients", "20", "--mb", "10", "--repeat", "1", "--procs", "1"], 300),
     Scenario("login_storm", "Login storm: 1,000 logins (token, form) during page turns, argon2id 19 MiB, t=2, p=1",
              "bench.login_storm", ["--logins", "1000", "--clients", "250", "--procs", "4"],
-             ["--logins", "100", "--clients", "50", "--procs", "1"], 360),
+             ["--logins", "50", "--clients", "50", "--procs", "1"], 360),
     Scenario("login_storm_rfc9106", "Login storm with argon2-cffi's own costs (RFC 9106: 64 MiB, t=3, p=4)",
-             "bench.login_storm", ["--logins", "1000", "--clients", "250", "--procs", "4", "--rfc9106"],
-             ["--logins", "50", "--clients", "50", "--procs", "1", "--rfc9106"], 600),
+             "bench.login_storm", ["--logins", "300", "--clients", "250", "--procs", "4", "--rfc9106"],
+             ["--logins", "20", "--clients", "50", "--procs", "1", "--rfc9106"], 600, variant=True),
     Scenario("upload_validation", "Upload validation", "bench.upload_validation",
              ["--pages", "500", "--runs", "3"], ["--pages", "100", "--runs", "1"], 240),
     Scenario("minutes", "Minutes composition and signing", "bench.minutes",
@@ -103,11 +107,11 @@ SCENARIOS = [
              ["--rows", "1000", "--single", "50"], ["--rows", "200", "--single", "10"], 240),
     Scenario("bulk_import_postgresql", "Bulk import and group roll call on PostgreSQL", "bench.bulk_import",
              ["--rows", "1000", "--single", "50", "--postgresql"], ["--rows", "200", "--single", "10", "--postgresql"],
-             300),
+             300, variant=True),
     Scenario("scaleout", "Scale-out: 1, 2, 4 processes behind nginx, PostgreSQL, Redis queue", "bench.scaleout",
-             ["--processes", "1", "2", "4", "--clients", "250", "500", "1000", "1500", "2000", "--meetings", "4",
-              "--turns", "50", "--voters", "500", "--procs", "4"],
-             ["--processes", "1", "2", "--clients", "40", "80", "--meetings", "2", "--turns", "10", "--voters", "40",
+             ["--processes", "1", "2", "4", "--clients", "250", "500", "1000", "2000", "--meetings", "4",
+              "--turns", "30", "--voters", "500", "--procs", "4"],
+             ["--processes", "2", "--clients", "40", "--meetings", "2", "--turns", "10", "--voters", "20",
               "--procs", "1"], 1500),
 ]
 
@@ -236,7 +240,8 @@ def _fanout_rows(t: Table, lines: list[dict], what: str, load: float, extra: str
         met = None if ratio is None else (ratio <= goal and (not cap or lv["p99_ms"] <= 100) and complete
                                           and not lv.get("join_errors"))
         t.add(f"{what} p99, {n:,} delegates{extra}", measured,
-              f"≤ {goal:.2f}× bare p99" + (" and ≤ 100 ms" if cap else "") + ("" if want is None else ", all delivered"),
+              f"≤ {goal:.2f}× bare p99" + (" and ≤ 100 ms" if cap else "")
+              + ("" if want is None else ", all delivered"),
               f"{_num(br.get('p99_ms'), ' ms')} (p50 {_num(br.get('p50_ms'), ' ms')})" if br else "missing",
               ratio, met, load)
     if live:
@@ -576,8 +581,10 @@ def build_report(run: dict, out: Path) -> str:
         lines += [f"> Some scenarios were run again on {run['partial_rerun']} (`--only`); the others keep the "
                   "figures of the run above (each scenario's date is in the last table).", ""]
     if run["mode"] == "quick":
-        lines += ["> **Quick mode**: small N and short phases, to check the benchmarks work; the goals are written "
-                  "for the full sizes, so only the ratios are indicative.", ""]
+        lines += ["> **Quick mode**: small N and short phases, several scenarios at once, to check the benchmarks "
+                  "work (variants of a script on PostgreSQL or with other costs run in full mode only); the goals are "
+                  "written for the full sizes and the scenarios shared the machine: the figures are not comparable.",
+                  ""]
     met = sum(1 for r in t.rows if r[5] == MET[True])
     lines += [f"**{met} goals met, {len(t.misses)} not met**"
               + (": " + "; ".join(t.misses) + "." if t.misses else "."), "", t.markdown(), "",
@@ -625,9 +632,22 @@ def merged_with_previous(run: dict, previous: Path) -> dict:
 
 # ----------------------------------------------------------------------------- main
 
+def _run_and_tell(sc: Scenario, quick: bool, work: Path) -> dict:
+    print(f"== {sc.name} (load {load_average()[0]:.2f}) …", flush=True)
+    outcome = run_script(sc, quick, work)
+    status = "ok" if outcome["rc"] == 0 and outcome["data"] is not None else (
+        "TIMED OUT" if outcome["timed_out"] else f"FAILED rc={outcome['rc']}")
+    print(f"   {sc.name}: {status} in {outcome['seconds']} s", flush=True)
+    for line in outcome["log_tail"]:
+        print(f"   {sc.name} | " + line, flush=True)
+    return outcome
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small N and short phases (under 2 min)")
+    ap.add_argument("--lanes", type=int, help="scenarios run at once (default: 1 in full mode, where they would "
+                    "disturb each other's figures; 4 in quick mode, a smoke run whose figures are not comparable)")
     ap.add_argument("--only", nargs="+", choices=[s.name for s in SCENARIOS], help="run only these scenarios")
     ap.add_argument("--out", default=str(BENCH), help="where README.md, results.json and fanout.png go")
     ap.add_argument("--from-json", metavar="RESULTS", help="run nothing: rewrite README.md and the plot from a "
@@ -645,19 +665,19 @@ def main() -> None:
     if args.quick and args.out == str(BENCH):
         out = BENCH / "quick"  # a smoke run never replaces the full run's figures
         out.mkdir(exist_ok=True)
-    chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
+    chosen = [s for s in SCENARIOS if (s.name in args.only if args.only else not (args.quick and s.variant))]
     began, t0 = datetime.now().astimezone(), time.monotonic()
-    outcomes = []
+    lanes = max(1, args.lanes or (4 if args.quick else 1))
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
-        for sc in chosen:
-            print(f"== {sc.name} (load {load_average()[0]:.2f}) …", flush=True)
-            outcome = run_script(sc, args.quick, Path(tmp))
-            status = "ok" if outcome["rc"] == 0 and outcome["data"] is not None else (
-                "TIMED OUT" if outcome["timed_out"] else f"FAILED rc={outcome['rc']}")
-            print(f"   {status} in {outcome['seconds']} s", flush=True)
-            for line in outcome["log_tail"]:
-                print("   | " + line, flush=True)
-            outcomes.append(outcome)
+        if lanes == 1:
+            outcomes = [_run_and_tell(sc, args.quick, Path(tmp)) for sc in chosen]
+        else:  # a smoke run: the scenarios share the machine, every port and folder is their own
+            longest_first = sorted(chosen, key=lambda sc: -sc.timeout)
+            with ThreadPoolExecutor(lanes) as pool:
+                done = dict(zip((sc.name for sc in longest_first),
+                                pool.map(lambda sc: _run_and_tell(sc, args.quick, Path(tmp)), longest_first),
+                                strict=True))
+            outcomes = [done[sc.name] for sc in chosen]
     wall = time.monotonic() - t0
     run = {"date": began.isoformat(timespec="seconds"), "mode": "quick" if args.quick else "full",
            "wall_s": round(wall, 1), "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
