@@ -48,7 +48,11 @@ def rows(t, d: dict, load: float) -> None:
               f"{s['ballots_stored']:,}/{s['voters']:,} stored; {s['pairs_one_ok_one_already_voted']:,} pairs one ok + "
               f"one already_voted; tally {'exact' if s['tally_correct'] else '**wrong**'}; result on "
               f"{s['devices_result_correct']:,}/{s['devices']:,} devices; pairs split "
-              f"{s['pairs_on_two_processes']:,}/{s['voters']:,}",
+              f"{s['pairs_on_two_processes']:,}/{s['voters']:,}"
+              + ("" if "tally_is_the_acknowledged" not in s else
+                 f"; stored tally {'=' if s['tally_is_the_acknowledged'] else '≠'} the acknowledged ballots, "
+                 f"{s['voters_acknowledged_twice']} voters acknowledged twice")
+              + (f"; answers {s['answers']}" if not exact else ""),
               "exactly once, tally exact, result on every device", met=exact, load=load)
 
 

@@ -37,6 +37,8 @@ def load_settings(overrides: dict | None = None) -> dict:
         "DATABASE_URL": os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'meetings.sqlite3'}"
         ),
+        "DATABASE_POOL_SIZE": _int("DATABASE_POOL_SIZE", 10),
+        "DATABASE_MAX_OVERFLOW": _int("DATABASE_MAX_OVERFLOW", 20),
         "STORAGE_PATH": os.environ.get("STORAGE_PATH", str(instance / "storage")),
         "FONT_DIR": os.environ.get(
             "FONT_DIR", str(PROJECT_ROOT / "node_modules" / "dejavu-fonts-ttf" / "ttf")

@@ -70,7 +70,8 @@ class Database:
 
     def init_app(self, app) -> None:
         url = app.config["DATABASE_URL"]
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size=int(app.config.get("DATABASE_POOL_SIZE", 10)),
+                                  max_overflow=int(app.config.get("DATABASE_MAX_OVERFLOW", 20)))
         self.session.configure(bind=self.engine)
         app.teardown_appcontext(lambda exc: self.session.remove())
 
@@ -91,7 +92,7 @@ _SQLITE_BUSY = 5
 _SQLITE_BUSY_SNAPSHOT = 517
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
     """Create an engine with the settings each backend needs."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
@@ -129,7 +130,9 @@ def make_engine(url: str) -> Engine:
 
         return engine
     require_cooperative_psycopg()
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Every server process (and the job consumer) holds up to pool_size + max_overflow connections:
+    # their sum over all processes must stay under PostgreSQL's max_connections (docs/configuration.md).
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def waiting_for_locks(raw: sqlite3.Connection, run: Callable[[], object]) -> bool:
