@@ -143,11 +143,12 @@ def test_whole_flow_compose_edit_sign_publish_send(note_app, as_user, signers, m
     text = _text(pdf)
     for part in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "THÔNG BÁO",
                  "Số: 1/TB-UBND", "Nơi nhận:", "- Sở Tài chính;", "- Thường trực Tỉnh ủy;", "- Lưu: VT.",
-                 "TM. ỦY BAN NHÂN DÂN TỈNH THỬ NGHIỆM", "CHỦ TỊCH", "Thử Nghiệm, ngày",
-                 "Kết luận của Chủ tịch Người dùng chair tại Phiên họp thường kỳ tháng 12",
+                 "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Thử Nghiệm, ngày",
+                 "KẾT LUẬN CỦA CHỦ TỊCH NGƯỜI DÙNG CHAIR TẠI PHIÊN HỌP THƯỜNG KỲ THÁNG 12",
                  "1. " + TEXT_1, "3. Giao Văn phòng tổng hợp, báo cáo."):
         assert part in text, part
     assert "DỰTH" not in text.replace(" ", "")
+    assert "TM. ỦY BAN NHÂN DÂN TỈNH" not in text  # Decree 30 signs for the collective without its place
 
     mail_server.clear()
     pub = as_user("secretary").post(f"/api/v1/conclusion-notices/{notice['id']}/publish").json
@@ -348,3 +349,14 @@ def test_demo_has_a_signed_published_notice_and_a_second_load_changes_nothing(ap
     with app.app_context():
         notice = db.session.scalars(select(ConclusionNotice)).one()
         assert (notice.id, notice.sha256, db.session.scalar(select(func.count()).select_from(AuditEntry))) == before
+
+
+def test_tm_signs_for_the_collective_without_its_place():
+    from meetings.conclusions.workflow import collective_name
+
+    assert collective_name("Ủy ban nhân dân tỉnh Quảng Nam", "Quảng Nam") == "ỦY BAN NHÂN DÂN"
+    assert collective_name("Ủy ban nhân dân thành phố Đà Lạt", "Đà Lạt") == "ỦY BAN NHÂN DÂN"
+    assert collective_name("Ủy ban nhân dân thị xã Điện Bàn", "Điện Bàn") == "ỦY BAN NHÂN DÂN"
+    assert collective_name("Hội đồng quản trị", None) == "HỘI ĐỒNG QUẢN TRỊ"
+    assert collective_name("Ban Thường vụ Quảng Nam", "Quảng Nam") == "BAN THƯỜNG VỤ QUẢNG NAM"  # no level word
+    assert collective_name("Tỉnh Quảng Nam", "Quảng Nam") == "TỈNH QUẢNG NAM"  # nothing would be left

@@ -121,15 +121,28 @@ def test_form_to_twelve_members_answers_tally_report(app, as_user, opinion_keys,
     pdf = as_user("delegate").get(f"/api/v1/opinion-forms/{form['id']}/report")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
 
-    # The archive: the form, the answers (JSON, CSV, the signed paper), the report, the audit log.
+    # The result becomes a follow-up task of a member.
+    r = as_user("secretary").post(f"/api/v1/bodies/{world.body.id}/tasks", json={
+        "title": "Hoàn thiện dự thảo Quy chế theo ý kiến thành viên", "assignee_id": world.member1.id,
+        "deadline": (datetime.now(UTC) + timedelta(days=10)).isoformat(),
+        "source": {"kind": "opinion", "id": form["id"]}})
+    assert r.status_code == 201, r.get_json()
+
+    # The archive: the form, the answers (JSON, CSV, the signed paper), the report, the audit log, the tasks.
     r = as_user("secretary").get(f"/api/v1/opinion-forms/{form['id']}/bundle")
     assert r.status_code == 200
-    names = set(zipfile.ZipFile(io.BytesIO(r.data)).namelist())
+    bag = zipfile.ZipFile(io.BytesIO(r.data))
+    names = set(bag.namelist())
     root = f"opinion-form-{form['id']}"
     for part in ("bagit.txt", "manifest-sha256.txt", "data/form.json", "data/answers.json", "data/answers.csv",
                  f"data/answers/{world.delegate.id}.pdf", "data/report/bao-cao-y-kien.pdf", "data/audit-log.jsonl",
-                 "data/trust/ca-chain.pem"):
+                 "data/trust/ca-chain.pem", "data/tasks/tasks.json", "data/tasks/tasks.csv"):
         assert f"{root}/{part}" in names, part
+    import json
+
+    kept = json.loads(bag.read(f"{root}/data/tasks/tasks.json"))
+    assert [t["title"] for t in kept["tasks"]] == ["Hoàn thiện dự thảo Quy chế theo ý kiến thành viên"]
+    assert "data/tasks/tasks.json" in bag.read(f"{root}/manifest-sha256.txt").decode()
     actions = [e.action for e in db.session.scalars(select(AuditEntry).where(
         AuditEntry.object_type == "opinion_form", AuditEntry.object_id == form["id"]).order_by(AuditEntry.id))]
     assert actions[:2] == ["opinion_form.created", "opinion_form.opened"]

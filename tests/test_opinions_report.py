@@ -83,6 +83,8 @@ def test_report_content(signed_report):
     assert "= 5; điều kiện thông qua: quá 1/2, cần ít nhất 3 ý kiến." in flat
     assert "Kết quả: Không được thông qua" in flat
     assert "Các phương án đạt: Đức Trọng" in flat  # o1 was chosen by 3 of 5
+    assert "Đồng ý 2 40,0%" in flat and "40.0%" not in flat  # the Vietnamese decimal comma
+    assert "Nơi nhận:" in flat and "- Lưu: VT." in flat  # Decree 30: beside the signature
 
 
 def test_signed_report_validates_with_pyhanko(signed_report):

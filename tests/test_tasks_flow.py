@@ -11,6 +11,7 @@ import csv
 import io
 import time
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -165,8 +166,12 @@ def test_conclusions_to_tasks_to_done_with_an_overdue_one(note_app, world, as_us
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     text = " ".join(pdftotext(r.data).split())
     for words in ("BÁO CÁO", "Tình hình thực hiện nhiệm vụ", "Sở Tài chính", "Sở Kế hoạch và Đầu tư",
-                  "NHIỆM VỤ QUÁ HẠN", "Báo cáo tình hình giải ngân quý IV", "100,0%"):
+                  "NHIỆM VỤ QUÁ HẠN", "Báo cáo tình hình giải ngân quý IV", "100,0%",
+                  "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Số: ……/BC-UBND"):
         assert words in text, words
+    # Each deadline whole in its column (not "02/12/202 6"): the overdue one in both tables.
+    t3_day = datetime.fromisoformat(t3["deadline"]).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y")
+    assert text.count(t3_day) >= 3, t3_day  # (and the footer: t3 is due today)
 
     # ---- who is refused
     other_body_member(world)

@@ -8,6 +8,7 @@
     data/attachments/<id>-<name>.pdf  the documents sent with the form (as delivered: disarmed)
     data/audit-log.jsonl              the form's audit entries with their chain hashes
     data/trust/ca-chain.pem           the trust anchors: verify the signatures with the bag alone
+    data/tasks/tasks.json, tasks.csv, files/   the follow-up tasks assigned from the result, with their history
 
 Who may export it is ``meetings.opinions.policy.can_see_answers`` (the office and the signer;
 recipients once the report is published): the same people who see the answers in the app.
@@ -28,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
+from meetings.archive import task_files
 from meetings.archive.bundle import iso
 from meetings.bodies.models import Body
 from meetings.core.db import utcnow
@@ -120,6 +122,8 @@ def write_bundle(session: Session, form: OpinionForm, actor: User, config: Mappi
             fh.writelines(_audit_line(e) for e in entries)
         if trust.trust_anchors(config):
             (bag_dir / "trust" / trust.PEM_NAME).write_bytes(trust.chain_pem(config))
+        tasks = task_files.write_tasks(task_files.opinion_tasks(session, form.id), bag_dir, storage,
+                                       opinion_form_id=form.id)
         _dump(bag_dir / "form.json", {
             "id": form.id, "body": body.name, "meeting_id": form.meeting_id, "title": form.title,
             "explanation": form.explanation, "status": form.status, "closes_at": form.closes_at,
@@ -143,7 +147,8 @@ def write_bundle(session: Session, form: OpinionForm, actor: User, config: Mappi
             for path in sorted(bag_dir.rglob("*")):
                 if path.is_file():
                     zf.write(path, str(Path(bag_dir.name) / path.relative_to(bag_dir)))
-    return {"answers": len(answers), "audit_entries": len(entries), "report": bool(form.report_sha256)}
+    return {"answers": len(answers), "audit_entries": len(entries), "report": bool(form.report_sha256),
+            "tasks": (tasks or {}).get("count", 0)}
 
 
 def bundle_bytes(session: Session, form: OpinionForm, actor: User, config: Mapping[str, Any]) -> bytes:

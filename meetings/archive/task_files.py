@@ -29,10 +29,19 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def _tasks(session: Session, *where: Any) -> list[Task]:
+    return list(session.execute(select(Task).where(*where).order_by(Task.id).options(
+        selectinload(Task.entries), selectinload(Task.files), selectinload(Task.extensions))).scalars())
+
+
 def meeting_tasks(session: Session, meeting: Meeting) -> list[Task]:
     """The tasks whose source is the meeting, in order."""
-    return list(session.execute(select(Task).where(Task.meeting_id == meeting.id).order_by(Task.id).options(
-        selectinload(Task.entries), selectinload(Task.files), selectinload(Task.extensions))).scalars())
+    return _tasks(session, Task.meeting_id == meeting.id)
+
+
+def opinion_tasks(session: Session, form_id: int) -> list[Task]:
+    """The tasks assigned from an opinion form's result, in order."""
+    return _tasks(session, Task.source_kind == "opinion", Task.source_id == form_id)
 
 
 def task_record(task: Task, now: datetime) -> dict[str, Any]:
@@ -54,14 +63,20 @@ def task_record(task: Task, now: datetime) -> dict[str, Any]:
 def write_task_files(session: Session, meeting: Meeting, bag_dir: Path, storage_path: str,
                      now: datetime | None = None) -> dict[str, Any] | None:
     """Write ``bag_dir/tasks`` for the meeting's tasks; returns the summary (None when it has none)."""
-    tasks = meeting_tasks(session, meeting)
+    return write_tasks(meeting_tasks(session, meeting), bag_dir, storage_path, now, meeting_id=meeting.id)
+
+
+def write_tasks(tasks: list[Task], bag_dir: Path, storage_path: str, now: datetime | None = None,
+                **about: Any) -> dict[str, Any] | None:
+    """Write ``bag_dir/tasks`` (tasks.json, tasks.csv, files/) for ``tasks``; None when there are none.
+    ``about`` names their source in tasks.json (``meeting_id=…`` or ``opinion_form_id=…``)."""
     if not tasks:
         return None
     now = now or utcnow()
     folder = bag_dir / "tasks"
     (folder / "files").mkdir(parents=True, exist_ok=True)
     records = [task_record(t, now) for t in tasks]
-    summary = {"meeting_id": meeting.id, "at": now.isoformat(), "count": len(tasks), "tasks": records}
+    summary = {**about, "at": now.isoformat(), "count": len(tasks), "tasks": records}
     (folder / "tasks.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     (folder / "tasks.csv").write_bytes(export.csv_bytes(tasks, now))
     for task in tasks:

@@ -93,7 +93,9 @@ class _Composer:
         t = Table([[left, right]], colWidths=[self.width * 0.4, self.width * 0.6])
         t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("FONT", (0, 0), (-1, -1), SERIF)]))
-        return [t, para("THÔNG BÁO", s["title"]), para(r.subject, s["center_bold"]), Spacer(1, 2),
+        # The subject under THÔNG BÁO in capitals ("KẾT LUẬN CỦA CHỦ TỊCH …"), as provincial notices print
+        # it; the stored subject keeps the secretary's own casing for lists and e-mail.
+        return [t, para("THÔNG BÁO", s["title"]), para(r.subject.upper(), s["center_bold"]), Spacer(1, 2),
                 Rule(40 * mm), Spacer(1, 8)]
 
     def body(self) -> list:

@@ -49,6 +49,21 @@ def _tz(config: Mapping[str, Any]) -> str:
     return config.get("TIMEZONE") or "Asia/Ho_Chi_Minh"
 
 
+LEVELS = ("thành phố", "thị xã", "thị trấn", "tỉnh", "huyện", "quận", "phường", "xã")
+
+
+def collective_name(name: str, place: str | None) -> str:
+    """The collective signed for after "TM.": Decree 30 writes "TM. ỦY BAN NHÂN DÂN", the body's name
+    without its level and place ("Ủy ban nhân dân tỉnh Quảng Nam" → "ỦY BAN NHÂN DÂN")."""
+    text = name.strip()
+    if place and text.lower().endswith(place.strip().lower()):
+        rest = text[: len(text) - len(place.strip())].rstrip()
+        level = next((lv for lv in LEVELS if rest.lower().endswith(" " + lv)), None)
+        if level and rest[: len(rest) - len(level)].strip():
+            text = rest[: len(rest) - len(level)].rstrip()
+    return text.upper()
+
+
 def _signer(session: Session, notice: ConclusionNotice, meeting: Meeting) -> tuple[int, str, list[str]]:
     """Who signs, the stamp's role line and the signature block's lines, from the body's settings."""
     s = settings_of(session, meeting.body)
@@ -63,7 +78,8 @@ def _signer(session: Session, notice: ConclusionNotice, meeting: Meeting) -> tup
     if chair is None:
         raise Conflict("The meeting has no chair to sign its notice.", code="no_signer")
     if s.sign_head == "TM.":
-        return chair.user_id, title, [f"TM. {meeting.body.name.upper()}", title.upper()]
+        return chair.user_id, title, [f"TM. {collective_name(meeting.body.name, meeting.body.place_name)}",
+                                      title.upper()]
     if s.sign_head == "KT.":
         position = session.execute(select(BodyMember.position).where(
             BodyMember.body_id == meeting.body_id, BodyMember.user_id == chair.user_id)).scalar_one_or_none()

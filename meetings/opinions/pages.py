@@ -15,6 +15,7 @@ from meetings.core.errors import DomainError
 from meetings.core.extensions import db
 from meetings.notifications.texts import local_time
 from meetings.opinions import answering, reading, service
+from meetings.opinions.office_words import OFFICE_EN, OFFICE_VI, office_bodies, recipient_names
 from meetings.platform.http.caller import require_user
 
 bp = Blueprint("opinion_pages", __name__)
@@ -37,6 +38,10 @@ WORDS = {
         "secret_required": "Phiếu này phải được ký số: nhập mật khẩu khóa ký.",
         "comment_required": "Đề nghị ghi rõ ý kiến khác.",
         "wrong_passphrase": "Sai mật khẩu khóa ký.", "no_key": "Đồng chí chưa có khóa ký số.",
+        "answer_final": "Phiếu không cho phép sửa ý kiến đã gửi.", "not_open": "Phiếu chưa được gửi.",
+        "not_recipient": "Phiếu này không gửi tới đồng chí.", "invalid_answer": "Câu trả lời không hợp lệ.",
+        "conflict": "Ý kiến vừa được gửi từ thiết bị khác; đề nghị tải lại trang.", "pages": "{n} tr.",
+        **OFFICE_VI,
     },
     "en": {
         "list.title": "Opinion forms", "none": "No opinion forms.", "deadline": "Deadline",
@@ -55,6 +60,10 @@ WORDS = {
         "secret_required": "This form must be signed: enter your passphrase.",
         "comment_required": "Please write your other opinion.",
         "wrong_passphrase": "Wrong passphrase for the signing key.", "no_key": "You have no signing key.",
+        "answer_final": "This form does not allow changing a sent answer.", "not_open": "The form has not been sent.",
+        "not_recipient": "This form was not sent to you.", "invalid_answer": "This answer is not valid.",
+        "conflict": "Your answer was just stored from another device; reload the page.", "pages": "{n} p.",
+        **OFFICE_EN,
     },
 }
 
@@ -72,7 +81,8 @@ def my_forms():
     forms = [reading.form_out(db.session, f, user) for f in service.list_forms(db.session, user)]
     for f in forms:
         f["closes_local"] = local_time(f["closes_at"], g.get("lang"), tz) if f["closes_at"] else ""
-    return render_template("opinions/list.html", forms=forms, w=words())
+    drafting = [{"id": b.id, "name": b.name} for b in office_bodies(db.session, user)]
+    return render_template("opinions/list.html", forms=forms, w=words(), drafting=drafting)
 
 
 def _page(form_id: int, *, status: int = 200, error: str | None = None, done: bool = False):
@@ -86,7 +96,13 @@ def _page(form_id: int, *, status: int = 200, error: str | None = None, done: bo
     assign = None
     if form.status in ("closed", "reported") and units.is_body_office(db.session, form.body_id, user):
         assign = {"locale": g.get("lang") or "vi", "body_id": form.body_id, "form_id": form.id, "title": form.title}
+    office = None  # the office's panel: live tally, send, close, the report (static/js/opinions/office.js)
+    if view["can_manage"] or form.signer_id == user.id:
+        office = {"form_id": form.id, "status": form.status, "report_state": view["report_state"],
+                  "can_manage": view["can_manage"], "is_signer": form.signer_id == user.id,
+                  "names": recipient_names(db.session, form)}
     return render_template("opinions/form.html", form=view, mine=mine, w=words(), error=error, done=done,
+                           office=office,
                            closes_local=local_time(form.closes_at, g.get("lang"), tz) if form.closes_at else "",
                            api_url=f"/opinion-forms/{form.id}/answer", assign=assign), status
 

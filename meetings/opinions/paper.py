@@ -60,11 +60,15 @@ def _header(data: dict[str, Any], kind: str, at: datetime) -> list:
     return [t]
 
 
-def _signature(boxes: dict, title: str, name: str, hint: str = "(Ký, ghi rõ họ tên)") -> Table:
+def _signature(boxes: dict, title: str, name: str, hint: str = "(Ký, ghi rõ họ tên)",
+               recipients: list[str] | None = None) -> Table:
     s = styles()
-    block = [para(title, s["center_bold"]), para(hint, s["center"]), SignatureBlock("signer", boxes),
-             para(name or "", s["center_bold"])]
-    t = Table([["", block]], colWidths=[WIDTH / 2, WIDTH / 2])
+    block = [para(line, s["center_bold"]) for line in title.splitlines() or [""]]
+    block += [para(hint, s["center"]), SignatureBlock("signer", boxes), para(name or "", s["center_bold"])]
+    left: list | str = ""
+    if recipients:  # Decree 30: "Nơi nhận:" at the bottom left, beside the signature
+        left = [para("Nơi nhận:", s["small_bold_italic"])] + [para(line, s["small"]) for line in recipients]
+    t = Table([[left, block]], colWidths=[WIDTH / 2, WIDTH / 2])
     t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
                            ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     return t
@@ -87,7 +91,7 @@ def _question_figures(q: dict[str, Any]) -> list:
     s = styles()
     rows = [["Phương án", "Số ý kiến", "Tỷ lệ"]]
     for o in q["options"]:
-        share = f"{o['count'] * 100 / q['base_count']:.1f}%" if q["base_count"] else "—"
+        share = f"{o['count'] * 100 / q['base_count']:.1f}%".replace(".", ",") if q["base_count"] else "—"
         rows.append([o["label"], str(o["count"]), share])
     num, den, strict = q["threshold_rule"]
     rule = THRESHOLD[bool(strict)].format(n=num, d=den)
@@ -128,7 +132,8 @@ def compose_report(data: dict[str, Any]) -> dict[str, Any]:
     story.append(table(rows, [WIDTH * 0.08, WIDTH * 0.47, WIDTH * 0.3, WIDTH * 0.15]))
     story.append(para("Thành viên chưa trả lời: " + ("; ".join(data["missing_list"]) or "không có") + ".", s["body"]))
     boxes: dict = {}
-    story += [Spacer(1, 10), KeepTogether([_signature(boxes, data["signer_title"], data["signer_name"])])]
+    story += [Spacer(1, 10), KeepTogether([_signature(boxes, data["signer_title"], data["signer_name"],
+                                                      recipients=["- Các thành viên được lấy ý kiến;", "- Lưu: VT."])])]
     pdf, pages = _build(story, "Báo cáo tổng hợp ý kiến - " + data["title"], data["body_name"])
     return {"pdf": pdf, "pages": pages, "box": boxes.get("signer")}
 

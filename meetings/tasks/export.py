@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from meetings.bodies.models import Body
-from meetings.minutes.layout import MARGINS, Rule, para, styles, table
+from meetings.minutes.layout import MARGINS, SERIF, Rule, para, styles, table
 from meetings.tasks import board
 from meetings.tasks.models import Task
 
@@ -65,6 +65,22 @@ def _rate(figures: dict[str, Any]) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%".replace(".", ",")
 
 
+def _header(body: Body, local_now: datetime, width: float) -> Table:
+    """Decree 30's two columns: the body (and "Số: …/BC-…") left, the national title, motto and date right."""
+    s = styles()
+    left: list[Any] = [para(body.parent_name.upper(), s["head_left"])] if body.parent_name else []
+    left += [para(body.name.upper(), s["head_left_bold"]), Spacer(1, 2), Rule(30 * mm), Spacer(1, 4),
+             para(f"Số: ……/BC-{body.short_name}" if body.short_name else "Số: ……/BC", s["head_left"])]
+    place = body.place_name or "……"
+    right = [para("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", s["nation"]), para("Độc lập - Tự do - Hạnh phúc", s["motto"]),
+             Spacer(1, 2), Rule(58 * mm), Spacer(1, 4),
+             para(f"{place}, ngày {local_now.day:02d} tháng {local_now.month:02d} năm {local_now.year}", s["date"])]
+    t = Table([[left, right]], colWidths=[width * 0.4, width * 0.6])
+    t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                           ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("FONT", (0, 0), (-1, -1), SERIF)]))
+    return t
+
+
 def pdf_report(body: Body, figures: dict[str, Any], tasks: list[Task], now: datetime, *,
                tz: str = "Asia/Ho_Chi_Minh", filters_text: str = "") -> bytes:
     """"Báo cáo tình hình thực hiện nhiệm vụ": the figures, the units, the overdue list and every task."""
@@ -75,12 +91,8 @@ def pdf_report(body: Body, figures: dict[str, Any], tasks: list[Task], now: date
                             title="Báo cáo tình hình thực hiện nhiệm vụ", author=body.name)
     width = A4[0] - MARGINS["left"] - MARGINS["right"]
     local_now = now.astimezone(ZoneInfo(tz))
-    place = body.place_name or ""
     story: list[Any] = [
-        para((body.parent_name or "").upper(), s["head_left"]) if body.parent_name else Spacer(1, 0),
-        para(body.name.upper(), s["head_left_bold"]), Rule(40 * mm), Spacer(1, 3 * mm),
-        para(f"{place + ', ' if place else ''}ngày {local_now.day:02d} tháng {local_now.month:02d} "
-             f"năm {local_now.year}", s["date"]),
+        _header(body, local_now, width),
         para("BÁO CÁO", s["title"]),
         para("Tình hình thực hiện nhiệm vụ theo kết luận", s["center_bold"]),
         Spacer(1, 4 * mm),
@@ -108,7 +120,7 @@ def pdf_report(body: Body, figures: dict[str, Any], tasks: list[Task], now: date
         story.append(table([["Mã", "Nhiệm vụ", "Đơn vị chủ trì", "Hạn xử lý", "Trạng thái"]] + [
             [str(t.id), t.title, board.unit_names(t)[0] or (t.assignee.full_name if t.assignee else ""),
              _local(t.deadline, tz), STATUS_VI[t.status]] for t in figures["overdue"]],
-            [width * 0.08, width * 0.42, width * 0.22, width * 0.13, width * 0.15]))
+            [width * 0.07, width * 0.40, width * 0.22, width * 0.14, width * 0.17]))
     else:
         story.append(para("Không có nhiệm vụ quá hạn.", s["body"]))
     story.append(para("IV. DANH SÁCH NHIỆM VỤ", s["section"]))
@@ -116,7 +128,7 @@ def pdf_report(body: Body, figures: dict[str, Any], tasks: list[Task], now: date
         [str(t.id), t.title, "; ".join(x for x in [board.unit_names(t)[0], *board.unit_names(t)[1]] if x)
          or (t.assignee.full_name if t.assignee else ""), _local(t.deadline, tz),
          STATUS_VI[t.status] + (" (quá hạn)" if board.is_overdue(t, now) else ""), str(t.progress)]
-        for t in tasks], [width * 0.07, width * 0.38, width * 0.22, width * 0.11, width * 0.15, width * 0.07]))
+        for t in tasks], [width * 0.06, width * 0.34, width * 0.22, width * 0.14, width * 0.17, width * 0.07]))
     story.append(Spacer(1, 4 * mm))
     story.append(para(f"Số liệu tính đến {local_now.strftime('%H:%M')} ngày {local_now.strftime('%d/%m/%Y')}.",
                       s["small"]))

@@ -109,3 +109,53 @@ def test_the_form_works_without_javascript(browser, server, tablet, seeded):
         expect(page.locator("#opinion-done")).to_have_text("Đã ghi nhận ý kiến của đồng chí (lần 1).")
     finally:
         ctx.close()
+
+
+def test_the_office_drafts_sends_and_follows_the_tally_live(tablet, seeded):
+    """The office drafts a form on /opinions, sends it from the form's page, sees a member's answer arrive
+    without reloading (opinion.tally), closes the form and composes the report."""
+    import re
+
+    office = tablet("admin")
+    office.goto("/opinions")
+    draft = office.locator("#opinion-new")
+    draft.locator('[name="title"]').fill("Xin ý kiến về kế hoạch đầu tư công trung hạn")
+    draft.locator('[name="explanation"]').fill("Văn phòng xin ý kiến các thành viên.")
+    later = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    draft.locator('[name="closes_at"]').fill(later)
+    office.locator("#new-add-agree").click()
+    office.locator("#new-questions fieldset").nth(0).locator('[name="text"]').fill("Đồng ý với kế hoạch?")
+    office.locator("#new-add-choice").click()
+    choice = office.locator("#new-questions fieldset").nth(1)
+    choice.locator('[name="text"]').fill("Chọn năm khởi công")
+    choice.locator('[name="options"]').fill("2027\n2028")
+    office.locator("#new-save").click()
+    office.wait_for_url(re.compile(r"/opinions/\d+$"))
+    form_id = int(office.url.rsplit("/", 1)[1])
+    expect(office.locator(".opinion-status")).to_have_text("Dự thảo")
+    office.locator("#office-open").click()
+    expect(office.locator(".opinion-status")).to_have_text("Đang lấy ý kiến")
+    expect(office.locator("#office-count")).to_have_text(re.compile(r"^Đã trả lời 0/\d+$"))
+    form = _api(tablet("delegate", viewport=PHONE), "GET", f"/opinion-forms/{form_id}")
+    assert [q["text"] for q in form["questions"]] == ["Đồng ý với kế hoạch?", "Chọn năm khởi công"]
+
+    phone = tablet("delegate", viewport=PHONE)
+    phone.goto(f"/opinions/{form_id}")
+    q1, q2 = form["questions"]
+    phone.locator(f'input[name="q-{q1["id"]}"][value="agree"]').check()
+    phone.locator(f'input[name="q-{q2["id"]}"][value="o2"]').check()
+    phone.locator("#opinion-send").click()
+    expect(phone.locator("#opinion-done")).to_have_text("Đã ghi nhận ý kiến của đồng chí (lần 1).")
+    # The office's page, never reloaded, shows the answer.
+    expect(office.locator("#office-count")).to_have_text(re.compile(r"^Đã trả lời 1/\d+$"))
+    expect(office.locator(f'[data-question="{q1["id"]}"] tr[data-option="agree"] .office-n')).to_have_text("1")
+    missing = office.locator("#office-missing").inner_text().split(": ", 1)[1].rstrip(".").split("; ")
+    assert "Người dùng delegate2" in missing and "Người dùng delegate" not in missing
+
+    office.once("dialog", lambda d: d.accept())
+    office.locator("#office-close").click()
+    expect(office.locator(".opinion-status")).to_have_text("Đã kết thúc")
+    office.locator("#office-compose").click()
+    expect(office.locator("#office-report-state")).to_have_text("Báo cáo: Chờ ký")
+    expect(office.locator("#office-report")).to_be_visible()
+    assert office.errors == [] and phone.errors == []
