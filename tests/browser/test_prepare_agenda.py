@@ -208,3 +208,27 @@ def test_next_months_regular_sitting_from_the_template_in_two_clicks(tablet, see
     year2, month2 = (year + 1, 1) if month == 12 else (year, month + 1)
     expect(page.locator("#regular-create")).to_have_text(f"Tạo phiên họp thường kỳ tháng {month2}/{year2}")
     assert page.dialogs == [] and page.errors == []
+
+
+def test_a_refused_office_file_names_its_reason_and_stores_nothing(tablet, seeded, tmp_path):
+    """A damaged .docx, one with macros and an empty one, through the file input: each row says why in
+    Vietnamese (the console's own words, not the server's English), and the documents list stays as it was."""
+    from tests.office_files import corrupted_docx, docx_with_macro
+
+    files = {"hỏng.docx": corrupted_docx(), "có macro.docx": docx_with_macro(), "trống.docx": b""}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    secretary = tablet("secretary", LANDSCAPE)
+    secretary.goto(f"/meetings/{seeded.meeting_id}/prepare")
+    before = secretary.locator("#doc-rows tr").count()
+    secretary.set_input_files("#doc-file", [str(tmp_path / name) for name in files])
+    expected = {"hỏng.docx": "Tệp bị hỏng hoặc không đúng định dạng",
+                "có macro.docx": "Tệp có chứa macro nên bị từ chối",
+                "trống.docx": "Tệp rỗng, không có nội dung"}
+    for name, reason in expected.items():
+        row = secretary.locator(".upload").filter(has_text=name)
+        expect(row).to_have_attribute("data-stage", "failed", timeout=120_000)
+        expect(row.locator(".msg")).to_contain_text(f"Không tải lên được {name}")
+        expect(row.locator(".msg")).to_contain_text(reason)
+    secretary.reload()
+    expect(secretary.locator("#doc-rows tr")).to_have_count(before)

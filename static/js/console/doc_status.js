@@ -13,7 +13,8 @@ const WAITING = new Set(["queued", "running"]);
 export function docRow(d) {
   return { id: d.id, title: d.title, item_id: d.agenda_item_id ?? d.item_id ?? null, pages: d.pages,
     published: d.published, text_layer: d.text_layer || "text", ocr_error: d.ocr_error || null,
-    source_format: d.source_format || null, series_id: d.series_id ?? d.id };
+    source_format: d.source_format || null, source_url: d.source_url || null,
+    source_filename: d.source_filename || null, series_id: d.series_id ?? d.id };
 }
 
 /** The status badge: "Đã có lớp chữ", "Đang nhận dạng chữ (OCR)…", "OCR lỗi: …" (+ "từ DOCX"). */

@@ -73,7 +73,9 @@ $("#item-form").addEventListener("submit", async (e) => {
 // ------------------------------------------------------------------ documents
 function renderDocs() {
   fill($("#doc-rows"), state.documents.map((d) => el("tr", { dataset: { docId: d.id } },
-    el("td", {}, d.title), el("td", {}, formatNumber(d.pages)),
+    el("td", {}, d.title, d.source_url ? [" ", el("a", { class: "doc-source", href: d.source_url, download: "",
+      title: d.source_filename || "" }, ct("download_source", { format: (d.source_format || "").toUpperCase() }))] : null),
+    el("td", {}, formatNumber(d.pages)),
     el("td", {}, d.published ? t("published") : t("not_published")),
     el("td", {}, statusBadge(d)),
     el("td", {}, d.published ? null : el("button", { type: "button", class: "secondary", onclick: async () => {
