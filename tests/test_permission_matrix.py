@@ -798,6 +798,9 @@ MATRIX: list[Row] = [
     # A form post without the CSRF token is refused before anything else.
     Row("POST", "/verify", {"file": PDF}, expect(400, anonymous=400), page=True),
     Row("POST", "/logout", None, expect(400, anonymous=400), page=True),  # CSRF: no forced logout
+    Row("GET", "/devices", None, _PAGE_ALL, page=True),  # each sees their own (tests/test_device_pages.py)
+    Row("POST", "/devices/{delegate_device}/sign-out", None, expect(400, anonymous=400), page=True),  # CSRF
+    Row("POST", "/devices/sign-out-others", None, expect(400, anonymous=400), page=True),  # CSRF
     # The second login step: nothing pending without a password first; its forms need the CSRF token.
     Row("GET", "/login/second-factor", None, expect(302, anonymous=302), page=True),
     Row("POST", "/login/second-factor", None, expect(400, anonymous=400), page=True),

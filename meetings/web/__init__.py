@@ -57,6 +57,9 @@ def init_pages(app: Flask) -> None:
     from meetings.accounts.factor_pages import bp as factor_pages  # /login/second-factor
 
     app.register_blueprint(factor_pages)
+    from meetings.accounts.device_pages import bp as device_pages  # /devices
+
+    app.register_blueprint(device_pages)
     app.register_blueprint(meeting_pages)
     from meetings.web.pages import bp as web_pages  # the tablet app: room, console, screen, archive
 
