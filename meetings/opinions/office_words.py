@@ -1,12 +1,13 @@
 """What the office's parts of the opinion pages need: their words (vi, en), the bodies a user drafts
-forms for, and the recipients' names beside the live tally (``templates/opinions``,
-``static/js/opinions/office.js``). Reads only; every write goes through the REST API."""
+forms for, the recipients' names beside the live tally and the recipient chooser's people
+(``templates/opinions``, ``static/js/opinions/office.js``). Reads only; every write goes through the REST API."""
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
+from meetings.bodies import units
 from meetings.bodies.models import Body, BodyMember
 from meetings.opinions.models import OpinionForm, OpinionRecipient
 
@@ -29,13 +30,25 @@ OFFICE_VI = {
     "new.questions": "Câu hỏi", "new.add_agree": "Thêm câu hỏi đồng ý / không đồng ý",
     "new.add_choice": "Thêm câu hỏi lựa chọn", "new.question_text": "Nội dung câu hỏi",
     "new.options": "Các phương án (mỗi dòng một phương án)", "new.max_choices": "Số phương án được chọn tối đa",
-    "new.remove": "Xóa câu hỏi", "new.save": "Lưu dự thảo", "new.recipients": "Gửi tới: tất cả thành viên của cơ quan.",
+    "new.remove": "Xóa câu hỏi", "new.save": "Lưu dự thảo", "new.recipients":
+        "Gửi tới: tất cả thành viên của cơ quan; lưu dự thảo rồi chọn người nhận và người ký trên trang của phiếu.",
     "not_office": "Chỉ Văn phòng được thực hiện việc này.", "not_closed": "Phiếu chưa kết thúc.",
     "not_a_signer": "Đồng chí không phải người ký báo cáo.", "incomplete": "Phiếu còn thiếu: {missing}.",
     "invalid": "Thông tin chưa hợp lệ.", "invalid_question": "Câu hỏi chưa hợp lệ.",
     "invalid_deadline": "Hạn trả lời phải ở tương lai.", "office.passed": "Các phương án đạt: {options}",
     "office.none_passed": "Không phương án nào đạt", "new.kind_agree": "Câu hỏi đồng ý / không đồng ý",
     "new.kind_choice": "Câu hỏi lựa chọn phương án", "ended": "Phiếu đã kết thúc lấy ý kiến.",
+    "who.title": "Người nhận và người ký báo cáo", "who.count": "{n} người nhận", "who.all": "Tất cả thành viên",
+    "who.none": "Bỏ chọn tất cả", "who.unit": "Đơn vị", "who.signer": "Người ký báo cáo",
+    "who.signer_title": "Chức danh người ký (xuống dòng để in thành nhiều dòng)",
+    "who.save": "Lưu người nhận và người ký",
+    "who.saved": "Đã lưu: {n} người nhận; người ký: {signer}.", "who.unsaved": "Có thay đổi chưa lưu.",
+    "who.locked": "Phiếu đã gửi: không thay đổi được người nhận và người ký.",
+    "who.outside": "{name} (không phải thành viên)", "who.save_first": "Đề nghị lưu người nhận trước khi gửi phiếu.",
+    "invalid_member": "Người nhận và người ký phải là thành viên của cơ quan.",
+    "not_draft": "Phiếu đã gửi hoặc đã kết thúc: không sửa được nữa.",
+    "missing.questions": "câu hỏi", "missing.recipients": "người nhận", "missing.closes_at": "hạn trả lời",
+    "missing.signer_id": "người ký báo cáo",
 }
 OFFICE_EN = {
     "office.title": "Follow and run (the office)", "office.answered": "Answered {answered}/{recipients}",
@@ -57,13 +70,24 @@ OFFICE_EN = {
     "new.add_agree": "Add an agree / disagree question", "new.add_choice": "Add a choice question",
     "new.question_text": "Question", "new.options": "Options (one per line)",
     "new.max_choices": "Options a member may choose (at most)", "new.remove": "Remove the question",
-    "new.save": "Save the draft", "new.recipients": "Sent to: every member of the body.",
+    "new.save": "Save the draft", "new.recipients":
+        "Sent to: every member of the body; once the draft is saved, choose the recipients and the signer on its page.",
     "not_office": "Only the office may do this.", "not_closed": "The form is not closed yet.",
     "not_a_signer": "You are not the report's signer.", "incomplete": "The form still lacks: {missing}.",
     "invalid": "Something is not valid.", "invalid_question": "A question is not valid.",
     "invalid_deadline": "The deadline must be in the future.", "office.passed": "Options passed: {options}",
     "office.none_passed": "No option passed", "new.kind_agree": "Agree / disagree question",
     "new.kind_choice": "Choice question", "ended": "This form is closed.",
+    "who.title": "Recipients and the report's signer", "who.count": "{n} recipients", "who.all": "All members",
+    "who.none": "None", "who.unit": "Unit", "who.signer": "Signs the report",
+    "who.signer_title": "Signer's title (one line per printed line)", "who.save": "Save recipients and signer",
+    "who.saved": "Saved: {n} recipients; signer: {signer}.", "who.unsaved": "Unsaved changes.",
+    "who.locked": "The form was sent: its recipients and signer no longer change.",
+    "who.outside": "{name} (not a member)", "who.save_first": "Save the recipients before sending the form.",
+    "invalid_member": "Recipients and the signer must be members of the body.",
+    "not_draft": "The form was sent or closed: it no longer changes.",
+    "missing.questions": "questions", "missing.recipients": "recipients", "missing.closes_at": "a deadline",
+    "missing.signer_id": "the report's signer",
 }
 
 
@@ -81,3 +105,25 @@ def recipient_names(session: Session, form: OpinionForm) -> dict[int, str]:
     rows = session.execute(select(User.id, User.full_name).join(OpinionRecipient, OpinionRecipient.user_id == User.id)
                            .where(OpinionRecipient.form_id == form.id))
     return {uid: name for uid, name in rows}
+
+
+def chooser(session: Session, form: OpinionForm) -> dict:
+    """The recipient chooser: the body's members by name, its active units (their members in the body),
+    who is asked now and who signs the report. The signer may be any member of the body (the check of
+    ``meetings.opinions.service``); a signer outside it (the drafting administrator, by default) is named
+    apart and kept until another is chosen. ``editable`` only while a draft (the service refuses after)."""
+    rows = session.execute(select(BodyMember.user_id, User.full_name, BodyMember.position)
+                           .join(User, User.id == BodyMember.user_id)
+                           .where(BodyMember.body_id == form.body_id).order_by(User.full_name, User.id)).all()
+    ids = {r.user_id for r in rows}
+    groups = [{"id": u.id, "name": u.name, "member_ids": sorted(i for i in units.member_ids(u) if i in ids)}
+              for u in units.units_of(session, session.get(Body, form.body_id))]
+    outside = None
+    if form.signer_id is not None and form.signer_id not in ids:
+        signer = session.get(User, form.signer_id)
+        outside = {"id": form.signer_id, "name": signer.full_name if signer else f"#{form.signer_id}"}
+    return {"members": [{"id": r.user_id, "name": r.full_name, "position": r.position or ""} for r in rows],
+            "units": [g for g in groups if g["member_ids"]],
+            "recipient_ids": sorted(r.user_id for r in form.recipients),
+            "signer_id": form.signer_id, "signer_title": form.signer_title or "", "outside_signer": outside,
+            "editable": form.status == "draft"}

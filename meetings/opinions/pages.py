@@ -15,7 +15,7 @@ from meetings.core.errors import DomainError
 from meetings.core.extensions import db
 from meetings.notifications.texts import local_time
 from meetings.opinions import answering, reading, service
-from meetings.opinions.office_words import OFFICE_EN, OFFICE_VI, office_bodies, recipient_names
+from meetings.opinions.office_words import OFFICE_EN, OFFICE_VI, chooser, office_bodies, recipient_names
 from meetings.platform.http.caller import require_user
 
 bp = Blueprint("opinion_pages", __name__)
@@ -100,7 +100,8 @@ def _page(form_id: int, *, status: int = 200, error: str | None = None, done: bo
     if view["can_manage"] or form.signer_id == user.id:
         office = {"form_id": form.id, "status": form.status, "report_state": view["report_state"],
                   "can_manage": view["can_manage"], "is_signer": form.signer_id == user.id,
-                  "names": recipient_names(db.session, form)}
+                  "names": recipient_names(db.session, form),
+                  "who": chooser(db.session, form) if view["can_manage"] else None}
     return render_template("opinions/form.html", form=view, mine=mine, w=words(), error=error, done=done,
                            office=office,
                            closes_local=local_time(form.closes_at, g.get("lang"), tz) if form.closes_at else "",

@@ -2,10 +2,14 @@
 the screenshot docs/screenshots/opinion-form-phone.png is taken here."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 SHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "opinion-form-phone.png"
@@ -159,3 +163,93 @@ def test_the_office_drafts_sends_and_follows_the_tally_live(tablet, seeded):
     expect(office.locator("#office-report-state")).to_have_text("Báo cáo: Chờ ký")
     expect(office.locator("#office-report")).to_be_visible()
     assert office.errors == [] and phone.errors == []
+
+
+def _fetch(page, method: str, path: str, body: dict | None = None):
+    """A REST call from the page where it is (no navigation): the response, whatever its status."""
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    return page.request.fetch(f"/api/v1{path}", method=method, data=body, headers={"X-CSRFToken": token})
+
+
+def test_the_office_chooses_recipients_and_the_signer(tablet, seeded):
+    """On a draft's page the office unticks a unit (its button) and a member, names the signer, saves and sends:
+    only the chosen members are asked; the others do not see the form, and the signer (not asked) may not answer."""
+    ids = seeded.user_ids
+    office = tablet("admin")
+    body_id = _api(office, "GET", f"/meetings/{seeded.meeting_id}")["body_id"]
+    unit = _api(office, "POST", f"/bodies/{body_id}/units", {"name": "Sở Tài chính (phiếu)"})
+    for name in ("delegate2", "observer"):
+        _api(office, "POST", f"/units/{unit['id']}/members", {"user_id": ids[name]})
+    form = _api(office, "POST", f"/bodies/{body_id}/opinion-forms", {
+        "title": "Xin ý kiến về phương án phân bổ vốn sự nghiệp",
+        "closes_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+        "questions": [{"kind": "agree", "text": "Đồng ý với phương án phân bổ?"}]})
+    office.goto(f"/opinions/{form['id']}")
+    who = office.locator("#office-who")
+    boxes = who.locator('input[name="recipient"]')
+    expect(office.locator("#who-count")).to_have_text("5 người nhận")  # every member, as stored
+    expect(boxes).to_have_count(5)
+    for n in range(5):
+        expect(boxes.nth(n)).to_be_checked()
+    box = {name: who.locator(f'input[name="recipient"][value="{ids[name]}"]') for name in
+           ("secretary", "chair", "delegate", "delegate2", "observer")}
+
+    # Nobody asked: saved, but the form cannot be sent, and the page says why in Vietnamese.
+    office.locator("#who-none").click()
+    expect(office.locator("#who-count")).to_have_text("0 người nhận")
+    office.locator("#who-save").click()
+    expect(office.locator("#who-status")).to_have_text(re.compile(r"^Đã lưu: 0 người nhận; người ký: "))
+    office.locator("#office-open").click()
+    expect(office.locator("#office-status")).to_have_text("Không thực hiện được: Phiếu còn thiếu: người nhận.")
+
+    office.locator("#who-all").click()
+    unit_button = who.locator(f'.who-unit[data-unit="{unit["id"]}"]')
+    expect(unit_button).to_have_attribute("aria-pressed", "true")
+    unit_button.click()  # all its members were ticked: the button unticks them
+    expect(box["delegate2"]).not_to_be_checked()
+    expect(box["observer"]).not_to_be_checked()
+    box["secretary"].uncheck()
+    expect(office.locator("#who-count")).to_have_text("2 người nhận")
+    office.locator("#who-signer").select_option(str(ids["secretary"]))
+    office.locator("#who-signer-title").fill("TL. CHỦ TỊCH\nCHÁNH VĂN PHÒNG")
+    office.locator("#office-open").click()  # not saved yet: nothing is sent
+    expect(office.locator("#office-status")).to_have_text("Đề nghị lưu người nhận trước khi gửi phiếu.")
+    office.locator("#who-save").click()
+    expect(office.locator("#who-status")).to_have_text(
+        "Đã lưu: 2 người nhận; người ký: Người dùng secretary — Thành viên.")
+    stored = _fetch(office, "GET", f"/opinion-forms/{form['id']}").json()
+    assert stored["recipient_ids"] == sorted([ids["chair"], ids["delegate"]])
+    assert (stored["signer_id"], stored["signer_title"]) == (ids["secretary"], "TL. CHỦ TỊCH\nCHÁNH VĂN PHÒNG")
+    office.reload()
+    expect(office.locator("#who-count")).to_have_text("2 người nhận")
+    expect(box["chair"]).to_be_checked()
+    expect(box["secretary"]).not_to_be_checked()
+
+    office.locator("#office-open").click()
+    expect(office.locator(".opinion-status")).to_have_text("Đang lấy ý kiến")
+    expect(office.locator("#office-count")).to_have_text("Đã trả lời 0/2")
+    # Sent: the chooser only shows; the service refuses a change anyway.
+    expect(office.locator("#who-locked")).to_be_visible()
+    expect(office.locator("#who-save")).to_have_count(0)
+    expect(box["delegate"]).to_be_disabled()
+    refused = _fetch(office, "PATCH", f"/opinion-forms/{form['id']}", {"recipient_ids": [ids["delegate2"]]})
+    assert refused.status == 409 and refused.json()["error"]["code"] == "not_draft"
+
+    link = f'a[href="/opinions/{form["id"]}"]'
+    for name in ("chair", "delegate"):
+        member = tablet(name, viewport=PHONE)
+        member.goto("/opinions")
+        expect(member.locator(link)).to_have_count(1)
+    for name in ("delegate2", "observer"):  # members not asked: the form does not exist for them
+        member = tablet(name, viewport=PHONE)
+        member.goto("/opinions")
+        expect(member.locator(link)).to_have_count(0)
+        assert member.goto(f"/opinions/{form['id']}").status == 404
+    signer = tablet("secretary", viewport=PHONE)  # sees the form (signs its report) but was not asked
+    signer.goto(f"/opinions/{form['id']}")
+    expect(signer.locator("h1")).to_have_text("Xin ý kiến về phương án phân bổ vốn sự nghiệp")
+    expect(signer.locator("#opinion-send")).to_have_count(0)
+    answer = _fetch(signer, "PUT", f"/opinion-forms/{form['id']}/answer",
+                    {"answers": [{"question_id": form["questions"][0]["id"], "choice": "agree"}]})
+    assert answer.status == 403 and answer.json()["error"]["code"] == "not_recipient"
+    assert office.errors == [] and signer.errors == []

@@ -11,7 +11,8 @@ const w = (key, vars = {}) => (words[key] ?? key).replace(/\{(\w+)\}/g, (m, n) =
 
 function failure(err) {
   const code = err instanceof ApiError ? err.code : "offline";
-  let text = words[code] ? w(code, { missing: (err.details?.missing || []).join(", ") }) : err.message;
+  const missing = (err.details?.missing || []).map((m) => words[`missing.${m}`] || m).join(", ");
+  let text = words[code] ? w(code, { missing }) : err.message;
   return `${w("office.failed")}: ${text || words.offline}`;
 }
 
@@ -84,7 +85,11 @@ if (panel) {
     } catch (err) { say(failure(err), true); }
   }
 
-  document.getElementById("office-open")?.addEventListener("click", () => step("POST", `${base}/open`));
+  const unsaved = mountChooser(boot, base);
+  document.getElementById("office-open")?.addEventListener("click", () => {
+    if (unsaved()) return say(w("who.save_first"), true); // send what the page shows, or nothing
+    step("POST", `${base}/open`);
+  });
   document.getElementById("office-close")?.addEventListener("click", () => {
     if (window.confirm(w("office.confirm_close"))) step("POST", `${base}/close`);
   });
@@ -113,6 +118,63 @@ if (panel) {
     const socket = io({ transports: ["websocket", "polling"] });
     socket.on("opinion.tally", (data) => { if (data?.form_id === boot.form_id) refresh(); });
   } catch { /* no socket: the figures are fetched again after each step */ }
+}
+
+// ---------------------------------------------------------------- who is asked, who signs (a draft)
+// The chooser (#office-who, rendered with the page from office_words.chooser) PATCHes recipient_ids,
+// signer_title and, when changed, signer_id; the service checks they are members and that the form is
+// still a draft. Answers a function telling whether the page shows changes not saved yet.
+function mountChooser(boot, base) {
+  const who = document.getElementById("office-who");
+  if (!who || !boot.who?.editable) return () => false;
+  const boxes = [...who.querySelectorAll('input[name="recipient"]')];
+  const units = [...who.querySelectorAll(".who-unit")];
+  const signer = document.getElementById("who-signer");
+  const title = document.getElementById("who-signer-title");
+  const status = document.getElementById("who-status");
+  const members = (b) => (b.dataset.members || "").split(",").filter(Boolean);
+  const chosen = () => boxes.filter((b) => b.checked).map((b) => Number(b.value));
+  const state = () => JSON.stringify([chosen(), signer.value, title.value.trim()]);
+  let saved = state();
+  const tell = (text, bad = false) => { status.textContent = text; status.classList.toggle("error", bad); };
+
+  function update() {
+    const ticked = new Set(chosen().map(String));
+    document.getElementById("who-count").textContent = w("who.count", { n: ticked.size });
+    for (const u of units) u.setAttribute("aria-pressed", String(members(u).every((id) => ticked.has(id))));
+    if (state() !== saved) tell(w("who.unsaved"));
+    else if (status.textContent === w("who.unsaved")) tell("");
+  }
+  const tick = (ids, on) => { for (const b of boxes) if (!ids || ids.includes(b.value)) b.checked = on; update(); };
+  document.getElementById("who-all").addEventListener("click", () => tick(null, true));
+  document.getElementById("who-none").addEventListener("click", () => tick(null, false));
+  // A unit's button ticks its members; pressed again (all of them ticked), it unticks them.
+  for (const u of units) u.addEventListener("click", () => tick(members(u), u.getAttribute("aria-pressed") !== "true"));
+  who.addEventListener("change", update);
+  title.addEventListener("input", update);
+
+  who.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { recipient_ids: chosen(), signer_title: title.value.trim() || null };
+    if (signer.value && Number(signer.value) !== boot.who.signer_id) body.signer_id = Number(signer.value);
+    const button = document.getElementById("who-save");
+    button.disabled = true;
+    tell("…");
+    try {
+      const form = await api("PATCH", base, body);
+      const asked = new Set((form.recipient_ids || []).map(String));
+      for (const b of boxes) b.checked = asked.has(b.value);
+      boot.who.signer_id = form.signer_id;
+      signer.value = String(form.signer_id ?? "");
+      title.value = form.signer_title || "";
+      saved = state();
+      update();
+      const name = signer.selectedOptions[0]?.textContent.trim() || "—";
+      tell(w("who.saved", { n: asked.size, signer: name }));
+    } catch (err) { tell(failure(err), true); } finally { button.disabled = false; }
+  });
+  update();
+  return () => state() !== saved;
 }
 
 // ---------------------------------------------------------------- drafting a new form
