@@ -52,8 +52,11 @@ def post_worker_init(worker):
     import gc
 
     from meetings.core.serving import use_kernel_sendfile
+    from meetings.platform.realtime.relay import start_listener
 
     use_kernel_sendfile()
+    # Without a message queue: send what the job consumer's broadcasts left in socket_relay.
+    start_listener(worker.wsgi)
     gc.collect()
     gc.freeze()
 

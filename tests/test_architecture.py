@@ -41,6 +41,9 @@ COMMIT_POINTS = {
                                   "readers stay read-only"),
     "meetings/archive/service.py": "a bundle download is audited in its own unit of work once the package is built",
     "meetings/accounts/sessions.py": "a credential's last-seen time and a socket's record: units of work of their own",
+    "meetings/platform/realtime/relay.py": ("a broadcast of a process without sockets is written after the domain "
+                                            "commit in a transaction of its own (engine.begin); the web "
+                                            "process's relay deletes what it sent in its own"),
     "meetings/accounts/lockout.py": "a failed login (a 401, rolled back) is counted in a unit of work of its own",
 }
 

@@ -91,6 +91,9 @@ def load_settings(overrides: dict | None = None) -> dict:
         # The Redis pub/sub channel: installations (or test runs) sharing one Redis keep apart.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL") or "flask-socketio",
         "EVENT_CATCHUP_LIMIT": _int("EVENT_CATCHUP_LIMIT", 500),
+        # Without a message queue, how often the web process sends what the job consumer's broadcasts
+        # left in socket_relay (meetings/platform/realtime/relay.py). Decimals allowed; 0: off.
+        "SOCKET_RELAY_POLL_SECONDS": float(os.environ.get("SOCKET_RELAY_POLL_SECONDS") or 0.5),
         # Ballots arriving within this many milliseconds are written in one transaction
         # (meetings/voting/group_commit.py). Decimals allowed; 0: whatever queued while the last batch was written.
         "BALLOT_GROUP_WINDOW_MS": float(os.environ.get("BALLOT_GROUP_WINDOW_MS") or 5),

@@ -2,12 +2,12 @@
 
 The server runs without its consumer (``JOBS_CONSUMER=0``) so the scan waits ``queued`` while the
 delegate opens it; then a consumer of our own (another process, as in production) runs the OCR and
-its ``document.text_layer`` event reaches the tablet through Redis (``SOCKETIO_MESSAGE_QUEUE``).
+its ``document.text_layer`` event reaches the tablet in the embedded default, without Redis: the
+consumer writes it to ``socket_relay`` and the server's relay sends it (meetings/platform/realtime/relay.py).
 """
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -30,8 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def server(database_url, server_dir, seeded):
     compile_catalogues()
     env = {"DATABASE_URL": database_url, "STORAGE_PATH": str(server_dir / "storage"),
-           "LOGIN_RATE_LIMIT": "1000 per minute", "ACCESS_LOG": "/dev/null", "JOBS_CONSUMER": "0",
-           "SOCKETIO_MESSAGE_QUEUE": "redis://127.0.0.1:6379/0", "SOCKETIO_CHANNEL": f"ocr-{secrets.token_hex(4)}"}
+           "LOGIN_RATE_LIMIT": "1000 per minute", "ACCESS_LOG": "/dev/null", "JOBS_CONSUMER": "0"}
     handle = start_server(server_dir, env=env, migrate=False)
     yield handle
     handle.stop()
@@ -53,7 +52,7 @@ def test_the_text_layer_of_a_scan_arrives_in_the_open_viewer(tablet, seeded, ser
     expect(page.locator(".pdf-page")).to_have_attribute("data-doc", str(doc_id))
     expect(page.locator(".pdf-page")).to_have_attribute("data-rendered", "1")
     assert "Quảng Nam" not in page.locator(".textLayer").inner_text()  # the scan: nothing to select yet
-    env = {k: v for k, v in server.env.items() if k != "BIND"}
+    env = {k: v for k, v in server.env.items() if k not in ("BIND", "SOCKETIO_MESSAGE_QUEUE", "SOCKETIO_CHANNEL")}
     env.update({"JOBS_POLL_SECONDS": "0.1", "JOBS_WORKERS": "1"})
     log = open(server_dir / "ocr-consumer.log", "w")  # noqa: SIM115 (the child writes to it)
     consumer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"], cwd=ROOT,

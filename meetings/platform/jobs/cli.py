@@ -19,7 +19,14 @@ def worker(workers, parent_pid):
     """Run the consumer: tasks, retries and periodic tasks, until stopped (Ctrl-C)."""
     from meetings.platform.jobs.worker import run
 
-    run(current_app._get_current_object(), workers=workers, parent_pid=parent_pid)
+    app = current_app._get_current_object()
+    # This process serves no sockets: without a message queue its broadcasts would reach nobody,
+    # so they are written for the web server's relay (meetings/platform/realtime/relay.py).
+    app.config["SOCKET_RELAY_WRITE"] = not app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    try:
+        run(app, workers=workers, parent_pid=parent_pid)
+    finally:
+        app.config["SOCKET_RELAY_WRITE"] = False
 
 
 @jobs_group.command("status")

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session, scoped_session
 
 from meetings.core.db import ends_savepoint, utcnow
+from meetings.platform.realtime import relay
 from meetings.platform.realtime.models import MeetingEvent
 from meetings.platform.realtime.rooms import meeting_room, user_room
 
@@ -105,10 +106,9 @@ def notify_now(user_id: int, name: str, data: dict[str, Any]) -> None:
     Only for notices that state no change (how far a long job has come): they
     cannot be rolled back because they claim nothing that a rollback would undo.
     A change of state goes through :func:`notify` or :func:`append`, after commit.
+    In a process that serves no sockets it goes through the relay (meetings/platform/realtime/relay.py).
     """
-    from meetings.core.extensions import socketio
-
-    socketio.emit(name, data, to=user_room(user_id))
+    relay.send([(name, data, user_room(user_id))])
 
 
 def notify_room(session: Session, room: str, name: str, data: dict[str, Any]) -> None:
@@ -144,10 +144,8 @@ def _broadcast_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    from meetings.core.extensions import socketio
-
-    for name, data, room, _savepoint in pending:
-        socketio.emit(name, data, to=room)
+    # Emitted here, or, in a process that serves no sockets, written for the web server's relay.
+    relay.send([(name, data, room) for name, data, room, _savepoint in pending])
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -26,3 +26,20 @@ class MeetingEvent(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SocketRelay(Base):
+    """A broadcast waiting to be sent by the web server (meetings/platform/realtime/relay.py).
+
+    Written by a process that serves no sockets and has no message queue (the job consumer
+    beside a single web process); the web server's relay emits each row to its room and
+    deletes it. Nothing here is kept: a row lives for one poll of the relay.
+    """
+
+    __tablename__ = "socket_relay"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    room: Mapped[str] = mapped_column(String(120))
+    event: Mapped[str] = mapped_column(String(60))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
