@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
@@ -100,6 +100,28 @@ def test_writing_mode_writes_after_commit_and_nothing_on_rollback(context, world
     db.session.rollback()
 
 
+def test_a_broadcast_that_cannot_be_written_is_logged_and_the_commit_stands(context, world, caplog):
+    """The job's transaction committed before the relay writes: a failed write loses the
+    broadcast (the seq catch-up and the bell's poll recover it), never the job's work."""
+    app = context
+    uid = world.users["delegate"].id
+    meeting = db.session.get(Meeting, world.meeting.id)
+    app.config["SOCKET_RELAY_WRITE"] = True
+    try:
+        meeting.title = "Đã đổi tên"
+        eventlog.notify(db.session, uid, "test.relay", {"unwritable": object()})  # no JSON for this
+        with caplog.at_level("ERROR", logger="meetings.platform.realtime.relay"):
+            db.session.commit()
+        eventlog.notify(db.session, uid, "test.relay", {"n": 5})
+        db.session.commit()  # the next broadcast is written as before
+    finally:
+        app.config["SOCKET_RELAY_WRITE"] = False
+    assert "1 broadcast(s) not written, dropped (test.relay)" in caplog.text
+    db.session.expire_all()
+    assert db.session.get(Meeting, world.meeting.id).title == "Đã đổi tên"
+    assert _rows() == [(user_room(uid), "test.relay", {"n": 5})]
+
+
 def test_the_web_process_and_a_process_with_a_queue_write_nothing(context, world):
     app = context
     uid = world.users["delegate"].id
@@ -128,3 +150,32 @@ def test_the_listener_sends_in_order_deletes_and_drops_stale_rows(app):
     db.session.rollback()
     assert _rows() == []
     assert listener.tick() == 0 and len(sent) == 2
+
+
+def test_rows_whose_delete_failed_are_not_sent_twice(app):
+    """The rows were emitted, then their DELETE failed (the database went away): the next poll
+    deletes them without emitting them again."""
+    engine = db.engine
+    db.session.add_all([SocketRelay(room="r1", event="a", data={"i": 1}),
+                        SocketRelay(room="r1", event="b", data={"i": 2})])
+    db.session.commit()
+    failures = [RuntimeError("the database went away")]
+
+    def fail_once(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("DELETE") and failures:
+            raise failures.pop()
+
+    sent = []
+    listener = Listener(engine, lambda name, data, to: sent.append(name), 0.5)
+    event.listen(engine, "before_cursor_execute", fail_once)
+    try:
+        with pytest.raises(RuntimeError):
+            listener.tick()
+        assert sent == ["a", "b"] and len(_rows()) == 2
+        db.session.rollback()
+        assert listener.tick() == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_once)
+    assert sent == ["a", "b"]
+    db.session.rollback()
+    assert _rows() == []

@@ -39,6 +39,12 @@ def is_body_office(session: Session, body_id: int, user: User | None) -> bool:
     )).first() is not None
 
 
+def office_ids(session: Session, body_id: int) -> set[int]:
+    """The users of the body's secretariat: whom office notices and live tallies go to."""
+    return set(session.scalars(select(BodyMember.user_id).where(
+        BodyMember.body_id == body_id, BodyMember.is_secretariat.is_(True))))
+
+
 def can_manage_units(session: Session, body: Body, user: User | None) -> bool:
     """Create, change and staff the units of ``body`` (its office)."""
     return is_body_office(session, body.id, user)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
+from meetings.bodies import units
 from meetings.bodies.models import BodyMember
 from meetings.core.errors import Forbidden, NotFound
 from meetings.opinions.models import OpinionForm, OpinionRecipient
@@ -25,21 +26,11 @@ def _uid(user: User | None) -> int | None:
 
 
 def is_office(session: Session, body_id: int, user: User | None) -> bool:
-    """An administrator, or a secretariat member of the body."""
-    uid = _uid(user)
-    if not uid:
-        return False
-    if user.is_admin:
-        return True
-    found = session.execute(select(BodyMember.id).where(
-        BodyMember.body_id == body_id, BodyMember.user_id == uid, BodyMember.is_secretariat.is_(True))).first()
-    return found is not None
+    """The body's office (``units.is_body_office``, as for tasks and units)."""
+    return units.is_body_office(session, body_id, user)
 
 
-def office_ids(session: Session, body_id: int) -> set[int]:
-    """The users of the body's secretariat (who see the live tally)."""
-    return set(session.scalars(select(BodyMember.user_id).where(
-        BodyMember.body_id == body_id, BodyMember.is_secretariat.is_(True))))
+office_ids = units.office_ids  # who sees the live tally
 
 
 def is_member(session: Session, body_id: int, user: User | None) -> bool:

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
-from meetings.bodies.models import BodyMember, Meeting, Participant
+from meetings.bodies import units
+from meetings.bodies.models import Meeting, Participant
 from meetings.bodies.unit_models import UnitMember
 from meetings.notifications import dispatch, settings
 from meetings.notifications.texts import local_time
@@ -85,10 +86,7 @@ def assignee_ids(session: Session, task: Task) -> set[int]:
     return ids
 
 
-def office_ids(session: Session, body_id: int) -> set[int]:
-    """The body's secretariat (the office that follows tasks)."""
-    return set(session.scalars(select(BodyMember.user_id).where(
-        BodyMember.body_id == body_id, BodyMember.is_secretariat.is_(True))))
+office_ids = units.office_ids  # the office that follows tasks
 
 
 def followers(session: Session, task: Task) -> set[int]:
