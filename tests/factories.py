@@ -144,3 +144,13 @@ def build_draft_meeting(session, world: World, title: str = "Dự thảo: phiên
     session.add(AgendaItem(meeting_id=meeting.id, position=0, title="Nội dung dự thảo"))
     session.commit()
     return meeting
+
+
+def page_client(app, username: str, password: str = PASSWORD):
+    """A browser-like test client logged in through the /login form with its CSRF token."""
+    c = app.test_client()
+    page = c.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    r = c.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    return c

@@ -9,21 +9,14 @@ from meetings.core.config import PROJECT_ROOT
 from meetings.core.db import utcnow
 from meetings.core.extensions import db
 from meetings.documents.models import Document
-from tests.factories import PASSWORD, build_draft_meeting
+from tests.factories import build_draft_meeting, page_client
 
 XSS = "<script>alert(1)</script>"
 
 
 
 
-def login(app, username: str):
-    """A browser-like client logged in through the /login form with its CSRF token."""
-    c = app.test_client()
-    page = c.get("/login").get_data(as_text=True)
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    assert r.status_code == 302, r.get_data(as_text=True)
-    return c
+login = page_client
 
 
 def _extra_meetings(world):

@@ -3,12 +3,14 @@ forms for, the recipients' names beside the live tally and the recipient chooser
 (``templates/opinions``, ``static/js/opinions/office.js``). Reads only; every write goes through the REST API."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
 from meetings.bodies import units
 from meetings.bodies.models import Body, BodyMember
+from meetings.core.db import utcnow
+from meetings.minutes.models import SignerKey
 from meetings.opinions.models import OpinionForm, OpinionRecipient
 
 OFFICE_VI = {
@@ -44,6 +46,8 @@ OFFICE_VI = {
     "who.save": "Lưu người nhận và người ký",
     "who.saved": "Đã lưu: {n} người nhận; người ký: {signer}.", "who.unsaved": "Có thay đổi chưa lưu.",
     "who.locked": "Phiếu đã gửi: không thay đổi được người nhận và người ký.",
+    "who.no_key": "{name} (chưa có khóa ký)",
+    "who.no_key_hint": "Người ký này chưa có khóa ký số: đề nghị quản trị viên cấp khóa trước khi ký báo cáo.",
     "who.outside": "{name} (không phải thành viên)", "who.save_first": "Đề nghị lưu người nhận trước khi gửi phiếu.",
     "invalid_member": "Người nhận và người ký phải là thành viên của cơ quan.",
     "not_draft": "Phiếu đã gửi hoặc đã kết thúc: không sửa được nữa.",
@@ -83,6 +87,9 @@ OFFICE_EN = {
     "who.signer_title": "Signer's title (one line per printed line)", "who.save": "Save recipients and signer",
     "who.saved": "Saved: {n} recipients; signer: {signer}.", "who.unsaved": "Unsaved changes.",
     "who.locked": "The form was sent: its recipients and signer no longer change.",
+    "who.no_key": "{name} (no signing key)",
+    "who.no_key_hint": ("This signer has no signing key yet: ask an administrator to issue one before the "
+                        "report is signed."),
     "who.outside": "{name} (not a member)", "who.save_first": "Save the recipients before sending the form.",
     "invalid_member": "Recipients and the signer must be members of the body.",
     "not_draft": "The form was sent or closed: it no longer changes.",
@@ -111,7 +118,9 @@ def chooser(session: Session, form: OpinionForm) -> dict:
     """The recipient chooser: the body's members by name, its active units (their members in the body),
     who is asked now and who signs the report. The signer may be any member of the body (the check of
     ``meetings.opinions.service``); a signer outside it (the drafting administrator, by default) is named
-    apart and kept until another is chosen. ``editable`` only while a draft (the service refuses after)."""
+    apart and kept until another is chosen. ``signer_ids`` are those with a usable signing key: the office
+    may still name someone without one (a key can be issued before the report is signed), and is warned.
+    ``editable`` only while a draft (the service refuses after)."""
     rows = session.execute(select(BodyMember.user_id, User.full_name, BodyMember.position)
                            .join(User, User.id == BodyMember.user_id)
                            .where(BodyMember.body_id == form.body_id).order_by(User.full_name, User.id)).all()
@@ -122,8 +131,13 @@ def chooser(session: Session, form: OpinionForm) -> dict:
     if form.signer_id is not None and form.signer_id not in ids:
         signer = session.get(User, form.signer_id)
         outside = {"id": form.signer_id, "name": signer.full_name if signer else f"#{form.signer_id}"}
+    now = utcnow()
+    with_key = set(session.scalars(select(SignerKey.user_id).where(
+        SignerKey.user_id.in_(ids | ({form.signer_id} if form.signer_id else set())),
+        SignerKey.revoked_at.is_(None), or_(SignerKey.not_after.is_(None), SignerKey.not_after > now))))
     return {"members": [{"id": r.user_id, "name": r.full_name, "position": r.position or ""} for r in rows],
             "units": [g for g in groups if g["member_ids"]],
             "recipient_ids": sorted(r.user_id for r in form.recipients),
             "signer_id": form.signer_id, "signer_title": form.signer_title or "", "outside_signer": outside,
+            "signer_ids": sorted(with_key),
             "editable": form.status == "draft"}

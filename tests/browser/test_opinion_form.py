@@ -211,6 +211,10 @@ def test_the_office_chooses_recipients_and_the_signer(tablet, seeded):
     box["secretary"].uncheck()
     expect(office.locator("#who-count")).to_have_text("2 người nhận")
     office.locator("#who-signer").select_option(str(ids["secretary"]))
+    # Nobody here holds a signing key: the chooser says so, and the saved message names the signer alone.
+    expect(office.locator("#who-signer-no-key")).to_be_visible()
+    expect(office.locator(f'#who-signer option[value="{ids["secretary"]}"]')).to_have_text(
+        "Người dùng secretary — Thành viên (chưa có khóa ký)")
     office.locator("#who-signer-title").fill("TL. CHỦ TỊCH\nCHÁNH VĂN PHÒNG")
     office.locator("#office-open").click()  # not saved yet: nothing is sent
     expect(office.locator("#office-status")).to_have_text("Đề nghị lưu người nhận trước khi gửi phiếu.")

@@ -138,7 +138,11 @@ function mountChooser(boot, base) {
   let saved = state();
   const tell = (text, bad = false) => { status.textContent = text; status.classList.toggle("error", bad); };
 
+  const noKey = document.getElementById("who-signer-no-key");
+  const withKey = new Set((noKey?.dataset.signers || "").split(",").filter(Boolean));
+
   function update() {
+    if (noKey) noKey.hidden = !signer.value || withKey.has(signer.value);
     const ticked = new Set(chosen().map(String));
     document.getElementById("who-count").textContent = w("who.count", { n: ticked.size });
     for (const u of units) u.setAttribute("aria-pressed", String(members(u).every((id) => ticked.has(id))));
@@ -169,7 +173,8 @@ function mountChooser(boot, base) {
       title.value = form.signer_title || "";
       saved = state();
       update();
-      const name = signer.selectedOptions[0]?.textContent.trim() || "—";
+      const picked = signer.selectedOptions[0];
+      const name = picked?.dataset.name || picked?.textContent.trim() || "—";
       tell(w("who.saved", { n: asked.size, signer: name }));
     } catch (err) { tell(failure(err), true); } finally { button.disabled = false; }
   });
