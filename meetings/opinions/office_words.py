@@ -47,6 +47,7 @@ OFFICE_VI = {
     "who.saved": "Đã lưu: {n} người nhận; người ký: {signer}.", "who.unsaved": "Có thay đổi chưa lưu.",
     "who.locked": "Phiếu đã gửi: không thay đổi được người nhận và người ký.",
     "who.no_key": "{name} (chưa có khóa ký)",
+    "preview": "Bản xem trước: phiếu chưa gửi, các thành viên sẽ thấy và trả lời như dưới đây.",
     "who.no_key_hint": "Người ký này chưa có khóa ký số: đề nghị quản trị viên cấp khóa trước khi ký báo cáo.",
     "who.outside": "{name} (không phải thành viên)", "who.save_first": "Đề nghị lưu người nhận trước khi gửi phiếu.",
     "invalid_member": "Người nhận và người ký phải là thành viên của cơ quan.",
@@ -88,6 +89,7 @@ OFFICE_EN = {
     "who.saved": "Saved: {n} recipients; signer: {signer}.", "who.unsaved": "Unsaved changes.",
     "who.locked": "The form was sent: its recipients and signer no longer change.",
     "who.no_key": "{name} (no signing key)",
+    "preview": "Preview: the form is not sent yet; members will see and answer it as below.",
     "who.no_key_hint": ("This signer has no signing key yet: ask an administrator to issue one before the "
                         "report is signed."),
     "who.outside": "{name} (not a member)", "who.save_first": "Save the recipients before sending the form.",

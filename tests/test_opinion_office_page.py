@@ -1,6 +1,10 @@
-"""The office's signer chooser says who can sign the report: a member without a usable signing key
-(none, revoked, expired) is marked, and naming one shows a warning. Naming them is still allowed:
-a key can be issued before the report is signed, and the signing step refuses without one."""
+"""The office's page of a form (server-rendered parts; the live parts are in
+tests/browser/test_opinion_form.py).
+
+The signer chooser says who can sign the report: a member without a usable signing key (none, revoked,
+expired) is marked, and naming one shows a warning. Naming them is still allowed: a key can be issued
+before the report is signed, and the signing step refuses without one. A draft shows the office a
+preview that cannot be answered."""
 from __future__ import annotations
 
 import html
@@ -65,3 +69,14 @@ def test_the_warning_in_english(app, opinion_keys, as_user):  # noqa: F811
     page = office.get(f"/opinions/{r.json['id']}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert _signer_options(page)[world.users["member2"].id].endswith("(no signing key)")
     assert _hint_shown(page) and "ask an administrator to issue one" in page
+
+
+def test_a_draft_shows_the_office_a_preview_it_cannot_answer(app, body12, as_user):  # noqa: F811
+    r = as_user("secretary").post(f"/api/v1/bodies/{body12.body.id}/opinion-forms", json=form_body(body12))
+    page = page_client(app, "secretary").get(f"/opinions/{r.json['id']}").get_data(as_text=True)
+    assert "Bản xem trước: phiếu chưa gửi" in page
+    assert 'id="opinion-send"' not in page
+    assert all(" disabled" in tag for tag in re.findall(r'<fieldset class="opinion-question"[^>]*>', page))
+    r = as_user("secretary").post(f"/api/v1/opinion-forms/{r.json['id']}/open")
+    page = page_client(app, "secretary").get(f"/opinions/{r.json['id']}").get_data(as_text=True)
+    assert "Bản xem trước" not in page
