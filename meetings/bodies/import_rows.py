@@ -3,8 +3,9 @@
 Pure: no database. The secretariat's lists come from Excel, in Vietnamese or in English:
 headers such as "Họ và tên" or "name", roles such as "chủ tọa" or "chair", voting rights
 "có"/"không"/"yes"/"no"/"1"/"0". CSV is UTF-8 (with or without the BOM Excel writes) or,
-failing that, Windows-1258 (Vietnamese Windows). Rows are numbered as the spreadsheet shows
-them: the header is row 1, the first person row 2.
+failing that, Windows-1258 (Vietnamese Windows), or UTF-16 (Excel's "Unicode Text"). Rows are
+numbered as the spreadsheet shows them, blank lines included; the header is the first row with a
+name column (a title above it is skipped), usually row 1, the first person row 2.
 
 What is checked here is what one row (or the file) says by itself: a missing name, a bad
 e-mail, an unknown role, a weight that is not a positive whole number, a username or e-mail
@@ -56,8 +57,23 @@ _EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9 .()-]{6,30}$")
 _USERNAME = re.compile(r"^[\w.@+-]{1,80}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# An .xlsx is a zip: what it may hold once unpacked (a zip bomb is refused before openpyxl reads it).
-MAX_UNPACKED = 100 * 1024 * 1024
+# What a spreadsheet program runs as a formula (names, units, positions): "=" or "@" first, or a sign
+# stuck to what follows ("+cmd|…", "-2+3"). A dash and a space is a list's bullet ("- Phó Giám đốc"),
+# and a lone "-" the usual "none": both are kept.
+_FORMULA = re.compile(r"^(?:[=@]|[+-][^\s+-])")
+# An .xlsx is a zip: what it may hold once unpacked, and how many cells and shared strings (the XML
+# elements ``c`` and ``si``) its parts may have, counted before openpyxl reads them. A list of 10,000
+# people and a dozen columns unpacks to a few MB and holds about 120,000 cells.
+MAX_UNPACKED = 30 * 1024 * 1024
+MAX_ELEMENTS = 600_000
+_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:c|si)[\s/>]")
+# The columns read (the rest of a row is ignored: a declared ``XFD`` would be 16,384 a row), and the
+# rows scanned for people: the rest of a sheet that Excel numbers to 1,048,576 is ignored.
+MAX_COLUMNS = 64
+MAX_SCANNED_ROWS = 100_000
+# The header is the first row that names a "Họ và tên" column, within the first few: Vietnamese lists
+# open with a title ("DANH SÁCH ĐẠI BIỂU …") and a blank line above the table.
+HEADER_SEARCH_ROWS = 10
 
 
 @dataclass
@@ -127,9 +143,26 @@ def _clean(value: Any) -> str:
 
 # --------------------------------------------------------------------------- the file
 
+def _utf16(data: bytes) -> str | None:
+    """Excel's "Unicode Text" (UTF-16 with its BOM; without one, every other byte of Latin text is NUL)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    head = data[:1000]
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):
+        return data.decode("utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be")
+    return None
+
+
 def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+    try:
+        text = _utf16(data)
+        if text is not None:
+            return text
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Invalid("The file is not readable text: save the list again as CSV UTF-8 or .xlsx.",
+                      code="unreadable_file", details={"reason": str(exc)[:200]}) from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -137,33 +170,58 @@ def _decode(data: bytes) -> str:
         return unicodedata.normalize("NFC", data.decode("cp1258", errors="replace"))
 
 
-def _csv_cells(data: bytes) -> list[list[Any]]:
+def _names_a_person(cells: list[Any]) -> bool:
+    """Whether a row is a header: one of its cells is a "Họ và tên" (name) column."""
+    return any(_BY_HEADER.get(fold(c)) == "full_name" for c in cells if isinstance(c, str))
+
+
+def _numbered(rows: Any) -> list[tuple[int, list[Any]]]:
+    """(the row's number as the spreadsheet shows it, its cells) of each row with something in it."""
+    return [(n, list(r)) for n, r in enumerate(rows, 1) if any(v is not None and v != "" for v in r)]
+
+
+def _csv_cells(data: bytes) -> list[tuple[int, list[Any]]]:
     text = _decode(data)
-    first = text.split("\n", 1)[0]
-    # Excel with a Vietnamese (or any comma-decimal) locale writes ";" between cells.
+    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    first = next((line for line in lines if _names_a_person(re.split(r"[,;\t]", line))), lines[0] if lines else "")
+    # Excel with a Vietnamese (or any comma-decimal) locale writes ";" between cells; "Unicode Text" tabs.
     delimiter = max((",", ";", "\t"), key=first.count)
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return _numbered(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:  # e.g. a cell over the csv module's 128 KB limit
         raise Invalid("The file is not a readable CSV list.", code="unreadable_file",
                       details={"reason": str(exc)[:200]}) from exc
 
 
-def _xlsx_cells(data: bytes) -> list[list[Any]]:
+def _check_archive(archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook that unpacks, or would parse, to far more than a participant list."""
+    if sum(i.file_size for i in archive.infolist()) > MAX_UNPACKED:
+        raise Invalid("The workbook unpacks to too much data.", code="zip_bomb")
+    elements = 0
+    for info in archive.infolist():
+        elements += len(_ELEMENT.findall(archive.read(info)))
+        if elements > MAX_ELEMENTS:
+            raise Invalid(f"The workbook holds more than {MAX_ELEMENTS:,} cells or texts: it is not a "
+                          "participant list.", code="zip_bomb")
+
+
+def _xlsx_cells(data: bytes) -> list[tuple[int, list[Any]]]:
     import openpyxl  # only imports need it
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(i.file_size for i in archive.infolist())
-        if unpacked > MAX_UNPACKED:
-            raise Invalid("The workbook unpacks to too much data.", code="zip_bomb")
+            _check_archive(archive)
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            rows = []
-            for values in book.worksheets[0].iter_rows(values_only=True):  # the first sheet: where Excel opens
-                rows.append(list(values))
-                if len(rows) > MAX_ROWS + 1:
-                    break
+            sheet = book.worksheets[0]  # the first sheet: where Excel opens
+            sheet.reset_dimensions()  # a declared size is neither trusted (stale) nor padded to (XFD1048576)
+            rows = []  # an absent row comes as an empty one: the numbers stay Excel's
+            for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, max_row=MAX_SCANNED_ROWS,
+                                                            values_only=True), 1):
+                if any(v is not None and v != "" for v in values):
+                    rows.append((number, list(values)))
+                    if len(rows) > HEADER_SEARCH_ROWS + MAX_ROWS:
+                        break
             return rows
         finally:
             book.close()
@@ -185,16 +243,20 @@ def read_sheet(data: bytes, filename: str | None = None) -> Sheet:
     if not is_xlsx and (filename or "").lower().endswith((".xls", ".ods", ".xlsm")):
         raise Invalid("Save the list as .xlsx or .csv.", code="unsupported_type")
     cells = _xlsx_cells(data) if is_xlsx else _csv_cells(data)
-    cells = [c for c in cells if any(_clean(v) for v in c)]  # blank lines are not people
+    cells = [(n, c) for n, c in cells if any(_clean(v) for v in c)]  # blank lines are not people
     if not cells:
         raise Invalid("The file has no header row.", code="no_header")
+    # Rows above the header (the list's title) are not people; without a name column, the first row is it.
+    start = next((i for i, (_, c) in enumerate(cells[:HEADER_SEARCH_ROWS]) if _names_a_person(c)), 0)
+    cells = cells[start:]
     if len(cells) - 1 > MAX_ROWS:
         raise Invalid(f"At most {MAX_ROWS} people per file.", code="too_many_rows")
     return _rows(cells, "xlsx" if is_xlsx else "csv")
 
 
-def _rows(cells: list[list[Any]], fmt: str) -> Sheet:
-    header = [_clean(h) for h in cells[0]]
+def _rows(cells: list[tuple[int, list[Any]]], fmt: str) -> Sheet:
+    """The header row and the people rows, each with its spreadsheet row number."""
+    header_number, header = cells[0][0], [_clean(h) for h in cells[0][1]]
     positions: dict[str, int] = {}
     columns, ignored = {}, []
     for i, name in enumerate(header):
@@ -206,13 +268,13 @@ def _rows(cells: list[list[Any]], fmt: str) -> Sheet:
             ignored.append(name)
     errors = []
     if "full_name" not in positions:
-        errors.append(RowError(1, "full_name", "missing_column",
+        errors.append(RowError(header_number, "full_name", "missing_column",
                                'No name column: the header needs "Họ và tên" (or "name").'))
     rows = []
-    for offset, values in enumerate(cells[1:]):
+    for number, values in cells[1:]:
         cell = {f: _clean(values[i]) if i < len(values) else "" for f, i in positions.items()}
         raw = {f: values[i] if i < len(values) else None for f, i in positions.items()}
-        rows.append(_row(offset + 2, cell, raw))
+        rows.append(_row(number, cell, raw))
     _check_file_duplicates(rows)
     return Sheet(fmt, columns, ignored, rows, errors)
 
@@ -262,6 +324,10 @@ def _row(number: int, cell: dict[str, str], raw: dict[str, Any]) -> Row:
         row.position = cell["position"][:200]
     row.is_secretariat = bool(_yes_no(row, "is_secretariat", raw.get("is_secretariat"),
                                       cell.get("is_secretariat", "")))
+    for column in ("full_name", "unit", "position"):
+        if _FORMULA.match(cell.get(column) or ""):
+            row.fail(column, "formula_like", f"{cell[column][:40]!r} starts like a spreadsheet formula "
+                     "(= + - @): a name never does, and every list exported later would run it.")
     return row
 
 

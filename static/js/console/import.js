@@ -35,7 +35,18 @@ const WORDS = {
       chair_taken: "Cuộc họp đã có chủ tọa.", observer_cannot_vote: "Khách mời không biểu quyết.",
       email_taken: "Thư điện tử này thuộc một tài khoản khác.", ambiguous_email: "Nhiều tài khoản có thư điện tử này: ghi tên đăng nhập.",
       missing_column: "Thiếu cột “Họ và tên”.", name_too_long: "Họ và tên quá dài.",
+      formula_like: "Ô bắt đầu bằng = + - @ như một công thức bảng tính: họ tên, đơn vị, chức vụ không thể như vậy.",
       account_kept: "Tài khoản đã có được giữ nguyên (chỉ quản trị viên sửa được).",
+      empty_file: "Tệp trống.", file_too_large: "Tệp lớn hơn 5 MB.", too_large: "Tệp quá lớn.",
+      unsupported_type: "Hãy lưu danh sách dưới dạng .xlsx hoặc .csv.",
+      unreadable_file: "Không đọc được tệp: hãy lưu lại dưới dạng .xlsx hoặc CSV UTF-8.",
+      zip_bomb: "Tệp chứa quá nhiều dữ liệu so với một danh sách đại biểu nên bị từ chối.",
+      no_header: "Tệp không có dòng tiêu đề.", too_many_rows: "Mỗi tệp tối đa 10.000 người.",
+      file_changed: "Tệp đã thay đổi sau khi xem trước: hãy xem trước lại.",
+      import_errors: "Còn dòng lỗi nên không dòng nào được nhập.",
+      meeting_closed: "Cuộc họp đã kết thúc, không thể thay đổi.",
+      forbidden: "Chỉ người chuẩn bị cuộc họp mới được nhập danh sách.",
+      unknown_unit: "Đơn vị này không thuộc cơ quan của cuộc họp.", offline: "Mất kết nối tới máy chủ.",
     },
   },
   en: {
@@ -145,7 +156,7 @@ async function fromBody() {
     const result = await api("POST", `/meetings/${meetingId}/participants/from-body`, {});
     toast(say("fromBodyDone", result));
     document.dispatchEvent(new CustomEvent("participants:refresh", { detail: result }));
-  } catch (err) { toast(err.message, "error"); }
+  } catch (err) { toast(message(err), "error"); }
 }
 
 if (host && meetingId) card();
