@@ -13,6 +13,12 @@ A link issued for a meeting leads to its room, and ends when the meeting does
 that overruns can still enrol a tablet). Issuing again for a participant voids
 their unused link: a reprinted sheet replaces the old one.
 
+A link is a whole session of its user, not of one meeting: whoever issues it could scan it and be
+that user everywhere. So a participant who is a member of another body, or takes part in a meeting
+of another body, is skipped (``other_body``) unless the issuer is an administrator or belongs to the
+secretariat of each of those bodies: a meeting's secretary may add any account to their meeting,
+and must not so become a delegate of a body they do not run.
+
 Only the links' hashes are stored, so the sheet (one QR code per delegate) can
 be printed only when the links are issued: the answer of the issuing call.
 """
@@ -118,6 +124,21 @@ def _participants(session: Session, meeting: Meeting, user_ids: Iterable[int] | 
     return found
 
 
+def _beyond_reach(session: Session, meeting: Meeting, actor: User, user_ids: list[int]) -> set[int]:
+    """Those of ``user_ids`` who belong to (or take part in a meeting of) a body other than the meeting's
+    whose secretariat ``actor`` is not: a link would make the issuer them there too."""
+    if not user_ids or permissions.can_administer(actor):
+        return set()
+    runs = set(session.execute(select(BodyMember.body_id).where(
+        BodyMember.user_id == actor.id, BodyMember.is_secretariat.is_(True))).scalars()) | {meeting.body_id}
+    members = session.execute(select(BodyMember.user_id, BodyMember.body_id).where(
+        BodyMember.user_id.in_(user_ids), BodyMember.body_id.not_in(runs))).tuples()
+    takes_part = session.execute(select(Participant.user_id, Meeting.body_id).join(
+        Meeting, Meeting.id == Participant.meeting_id).where(
+        Participant.user_id.in_(user_ids), Meeting.body_id.not_in(runs))).tuples()
+    return {uid for uid, _ in [*members, *takes_part]}
+
+
 def expires_for(meeting: Meeting):
     """When the meeting's links end: with the meeting, but not sooner than ``MIN_LIFETIME`` from now."""
     end = meeting.ends_at or (meeting.starts_at + timedelta(days=1))
@@ -137,7 +158,9 @@ def issue_for_meeting(session: Session, meeting: Meeting, actor: User, *, url_fo
     skipped = [{"user_id": u.id, "full_name": u.full_name, "reason": "prepares_meetings"} for p, u in rows
                if u.is_admin or p.role == "secretary" or members.get(u.id, (None, False))[1]]
     preparing = {s["user_id"] for s in skipped}
-    others = [(p, u) for p, u in rows if u.id not in preparing]
+    beyond = _beyond_reach(session, meeting, actor, [u.id for _, u in rows if u.id not in preparing])
+    skipped += [{"user_id": u.id, "full_name": u.full_name, "reason": "other_body"} for _, u in rows if u.id in beyond]
+    others = [(p, u) for p, u in rows if u.id not in preparing and u.id not in beyond]
     done, refused = enrolment.issue_links(session, [u for _, u in others], actor, context=context_of(meeting),
                                           label=meeting.title, next_path=room_path(meeting),
                                           expires_at=expires_for(meeting))
