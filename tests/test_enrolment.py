@@ -324,6 +324,7 @@ def test_the_printable_sheet_has_one_qr_code_per_delegate_and_its_links_work(app
     assert html.count("<svg") == 4 and html.count('class="enrol-card"') == 4
     assert "Người dùng delegate" in html and "Thành viên" in html  # name and position
     assert f'data-user-id="{world.secretary.id}" data-reason="prepares_meetings"' in html
+    assert "Người dùng secretary <span class=\"muted\">(người chuẩn bị cuộc họp)</span>" in html  # and why
     url = html.split('class="url">')[1].split("<")[0]
     assert enrol(tablet(app), "/" + url.split("/", 3)[3]).status_code == 302
     assert secretary.post(f"/meetings/{world.meeting.id}/enrolment-sheet", data={}).status_code == 400
