@@ -143,6 +143,12 @@ def test_form_to_twelve_members_answers_tally_report(app, as_user, opinion_keys,
     kept = json.loads(bag.read(f"{root}/data/tasks/tasks.json"))
     assert [t["title"] for t in kept["tasks"]] == ["Hoàn thiện dự thảo Quy chế theo ý kiến thành viên"]
     assert "data/tasks/tasks.json" in bag.read(f"{root}/manifest-sha256.txt").decode()
+    # A recipient's bag holds the tasks the task rules show them: the assignee's has it, another's none.
+    for name, has_tasks in (("member1", True), ("delegate", False)):
+        r = as_user(name).get(f"/api/v1/opinion-forms/{form['id']}/bundle")
+        assert r.status_code == 200, (name, r.get_json())
+        names = set(zipfile.ZipFile(io.BytesIO(r.data)).namelist())
+        assert (f"{root}/data/tasks/tasks.json" in names) is has_tasks, name
     actions = [e.action for e in db.session.scalars(select(AuditEntry).where(
         AuditEntry.object_type == "opinion_form", AuditEntry.object_id == form["id"]).order_by(AuditEntry.id))]
     assert actions[:2] == ["opinion_form.created", "opinion_form.opened"]

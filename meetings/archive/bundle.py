@@ -47,6 +47,7 @@ from meetings.bodies.models import Meeting
 from meetings.bodies.sittings import sitting_periods
 from meetings.core.db import utcnow
 from meetings.core.fonts import font_path
+from meetings.core.spreadsheet import text_cell
 from meetings.documents.delivery import served_sha256, watermarked_copy
 from meetings.documents.models import Document
 from meetings.documents.storage import blob_path
@@ -87,7 +88,7 @@ def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
-        w.writerows([["" if v is None else (iso(v) if isinstance(v, datetime) else v) for v in r]
+        w.writerows([["" if v is None else (iso(v) if isinstance(v, datetime) else text_cell(v)) for v in r]
                      for r in rows])
 
 

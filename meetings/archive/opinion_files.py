@@ -33,11 +33,13 @@ from meetings.archive import task_files
 from meetings.archive.bundle import iso
 from meetings.bodies.models import Body
 from meetings.core.db import utcnow
+from meetings.core.spreadsheet import text_cell
 from meetings.documents.storage import blob_path
 from meetings.minutes import trust
 from meetings.opinions import files, policy
 from meetings.opinions.models import OpinionAnswer, OpinionForm
 from meetings.platform.audit.models import AuditEntry
+from meetings.tasks import policy as task_policy
 
 ANSWERS_CSV = ["user_id", "full_name", "question_id", "question", "choice", "options", "comment", "revision",
                "updated_at", "signed", "paper_sha256"]
@@ -56,7 +58,7 @@ def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
-        w.writerows([["" if v is None else v for v in r] for r in rows])
+        w.writerows([["" if v is None else text_cell(v) for v in r] for r in rows])
 
 
 def _safe_name(name: str) -> str:
@@ -122,8 +124,10 @@ def write_bundle(session: Session, form: OpinionForm, actor: User, config: Mappi
             fh.writelines(_audit_line(e) for e in entries)
         if trust.trust_anchors(config):
             (bag_dir / "trust" / trust.PEM_NAME).write_bytes(trust.chain_pem(config))
-        tasks = task_files.write_tasks(task_files.opinion_tasks(session, form.id), bag_dir, storage,
-                                       opinion_form_id=form.id)
+        # A recipient takes the bag once the report is published; the tasks in it are the ones the task
+        # rules show them (theirs, their unit's), not the office's whole follow-up.
+        shown = [t for t in task_files.opinion_tasks(session, form.id) if task_policy.can_view(session, t, actor)]
+        tasks = task_files.write_tasks(shown, bag_dir, storage, opinion_form_id=form.id)
         _dump(bag_dir / "form.json", {
             "id": form.id, "body": body.name, "meeting_id": form.meeting_id, "title": form.title,
             "explanation": form.explanation, "status": form.status, "closes_at": form.closes_at,

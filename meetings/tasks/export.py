@@ -19,6 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from meetings.bodies.models import Body
+from meetings.core.spreadsheet import text_cell
 from meetings.minutes.layout import MARGINS, SERIF, Rule, para, styles, table
 from meetings.tasks import board
 from meetings.tasks.models import Task
@@ -41,7 +42,8 @@ def _local(value: datetime | None, tz: str, with_time: bool = False) -> str:
 
 
 def csv_bytes(tasks: list[Task], now: datetime, *, locale: str = "vi", tz: str = "Asia/Ho_Chi_Minh") -> bytes:
-    """The tasks as CSV (UTF-8 with a BOM, so spreadsheet programs read the Vietnamese right)."""
+    """The tasks as CSV (UTF-8 with a BOM, so spreadsheet programs read the Vietnamese right; every text
+    cell through ``text_cell``: titles and names are typed by people)."""
     vi = locale != "en"
     yes, no = ("Có", "Không") if vi else ("Yes", "No")
     out = io.StringIO()
@@ -50,13 +52,13 @@ def csv_bytes(tasks: list[Task], now: datetime, *, locale: str = "vi", tz: str =
     for t in tasks:
         lead, supports = board.unit_names(t)
         punctual = board.on_time(t)
-        writer.writerow([
+        writer.writerow([text_cell(v) for v in [
             t.id, t.title, t.source_label or t.source_kind, lead, "; ".join(supports),
             t.assignee.full_name if t.assignee else "", _local(t.deadline, tz, True),
             _local(t.original_deadline, tz, True), (PRIORITY_VI if vi else {}).get(t.priority, t.priority),
             (STATUS_VI if vi else STATUS_EN)[t.status], t.progress, yes if board.is_overdue(t, now) else no,
             _local(t.accepted_at, tz, True), "" if punctual is None else (yes if punctual else no),
-        ])
+        ]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

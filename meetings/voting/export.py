@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from meetings.core.spreadsheet import text_cell
 from meetings.voting.models import BallotCast, Poll
 from meetings.voting.results import named_votes, present_poll, public_result
 
@@ -34,13 +35,6 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None  # stored times read back aware, in UTC
 
 
-def _cell(value: Any) -> Any:
-    # Untrusted text starting like a formula would run in a spreadsheet (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def results_csv(session: Session, poll: Poll) -> str:
     """One CSV: the poll and its figures, the option counts, then (named polls) every voter's choice.
 
@@ -54,7 +48,7 @@ def results_csv(session: Session, poll: Poll) -> str:
                 "required", "cast", "abstained", "present", "entitled", "quorum_met", "tie_break_used",
                 "opened_at", "closed_at"])
     quorum = result.get("quorum") or {}
-    w.writerow([poll.id, _cell(poll.title), poll.kind, poll.secret, poll.status,
+    w.writerow([poll.id, text_cell(poll.title), poll.kind, poll.secret, poll.status,
                 "annulled" if poll.status == "annulled" else result.get("outcome"), result.get("base"),
                 result.get("base_count"), result.get("threshold"), result.get("required"), result.get("cast"),
                 result.get("abstained"), result.get("present"), result.get("entitled"), quorum.get("met"),
@@ -62,13 +56,13 @@ def results_csv(session: Session, poll: Poll) -> str:
     w.writerow([])
     w.writerow(["option_id", "label", "count", "passed"])
     for o in result.get("options", []):
-        w.writerow([o["id"], _cell(o["label"]), o["count"], o.get("passed")])
+        w.writerow([o["id"], text_cell(o["label"]), o["count"], o.get("passed")])
     votes = ballots(session, poll)
     if votes is not None:
         w.writerow([])
         w.writerow(["voter_id", "voter", "cast_by", "choices", "weight", "by_proxy_for", "cast_at"])
         for v in votes:
-            w.writerow([v["voter_id"], _cell(v["voter_name"]), _cell(v["cast_by_name"]),
-                        _cell("; ".join(v["choice_labels"])),
-                        v["weight"], _cell(v["by_proxy_for"] or ""), v["cast_at"]])
+            w.writerow([v["voter_id"], text_cell(v["voter_name"]), text_cell(v["cast_by_name"]),
+                        text_cell("; ".join(v["choice_labels"])),
+                        v["weight"], text_cell(v["by_proxy_for"] or ""), v["cast_at"]])
     return out.getvalue()
