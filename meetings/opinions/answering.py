@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,6 +101,15 @@ def submit_answer(session: Session, form: OpinionForm, actor: User, entries: lis
         raise Conflict("The deadline for this form has passed; your answer was not stored.", code="deadline_passed",
                        details={"closes_at": form.closes_at.isoformat() if form.closes_at else None})
     cleaned = _clean(form, list(entries))
+    # Hold the form's row while the answer is stored: a close (by hand or by the deadline job) that read it
+    # open at the same moment waits for this answer and counts it, or has closed it and this one is refused.
+    held = session.execute(update(OpinionForm).where(OpinionForm.id == form.id, OpinionForm.status == "open",
+                                                     OpinionForm.closes_at > now)
+                           .values(updated_at=now), execution_options={"synchronize_session": False}).rowcount
+    if held != 1:
+        session.refresh(form)
+        raise Conflict("The deadline for this form has passed; your answer was not stored.", code="deadline_passed",
+                       details={"closes_at": form.closes_at.isoformat() if form.closes_at else None})
     existing = own_answer(session, form, actor)
     if existing is not None and not form.allow_change:
         raise Conflict("This form does not allow changing an answer.", code="answer_final")

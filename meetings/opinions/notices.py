@@ -89,6 +89,11 @@ def tally_changed(session: Session, form: OpinionForm, figures: dict) -> None:
                "recipients": figures["recipients"],
                "questions": [{"question_id": q["question_id"], "outcome": q["outcome"], "required": q["required"],
                               "counts": {o["id"]: o["count"] for o in q["options"]}} for q in figures["questions"]]}
-    watchers = policy.office_ids(session, form.body_id) | {u for u in (form.signer_id, form.created_by_id) if u}
+    # The creator follows the form (an administrator who drafted it is in no secretariat) while they are
+    # still its office: one who has left the secretariat since reads no tally (``policy.can_see_answers``).
+    creator = session.get(User, form.created_by_id) if form.created_by_id else None
+    watchers = policy.office_ids(session, form.body_id) | ({form.signer_id} if form.signer_id else set())
+    if creator is not None and policy.is_office(session, form.body_id, creator):
+        watchers.add(creator.id)
     for uid in sorted(watchers):
         eventlog.notify(session, uid, "opinion.tally", payload)

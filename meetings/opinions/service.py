@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
@@ -122,6 +122,10 @@ def update_form(session: Session, form: OpinionForm, actor: User, data: Mapping[
             raise Conflict("A sent form only moves its deadline.", code="not_draft")
         if data.get("closes_at") is None or data["closes_at"] <= utcnow():
             raise Invalid("The new deadline must be in the future.", code="invalid_deadline")
+        if form.closes_at is not None and data["closes_at"] < form.closes_at:
+            # the recipients were told the deadline when the form was sent: it never comes sooner
+            raise Invalid("A sent form's deadline only moves later.", code="invalid_deadline",
+                          details={"closes_at": form.closes_at.isoformat()})
     elif form.status != "draft":
         raise Conflict("A closed form cannot be changed.", code="not_draft")
     _check_settings(session, form, data)
@@ -215,6 +219,13 @@ def close_form(session: Session, form: OpinionForm, actor: User | None, *, now: 
     if actor is not None:
         policy.require_office(session, form, actor)
     if form.status != "open":
+        raise Conflict("Only an open form closes.", code="not_open")
+    # In the database itself: the hand close and the deadline job at once close it once, and an answer
+    # being stored meanwhile (``answering.submit_answer`` holds the same row) is in the tally or refused.
+    closed = session.execute(update(OpinionForm).where(OpinionForm.id == form.id, OpinionForm.status == "open")
+                             .values(status="closed"), execution_options={"synchronize_session": False}).rowcount
+    if closed != 1:
+        session.refresh(form)
         raise Conflict("Only an open form closes.", code="not_open")
     form.status, form.closed_at = "closed", now or utcnow()
     form.result = tally(session, form)

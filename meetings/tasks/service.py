@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
@@ -70,6 +71,18 @@ def _text(value: str | None, *, required: str | None = None, limit: int = 20000)
     if len(value) > limit:
         raise Invalid(f"The text is longer than {limit} characters.")
     return value or None
+
+
+def _claim(session: Session, task: Task, allowed: tuple[str, ...], status: str, code: str, message: str) -> None:
+    """Move the task's row from one of ``allowed`` to ``status`` in the database itself: of two people who
+    read the same state at once (two office screens, a report beside a submission), the second finds the
+    row moved on and is refused (409 ``code``) instead of writing a second decision over the first."""
+    moved = session.execute(update(Task).where(Task.id == task.id, Task.status.in_(allowed))
+                            .values(status=status, updated_at=utcnow()),
+                            execution_options={"synchronize_session": False}).rowcount
+    if moved != 1:
+        session.refresh(task)
+        raise Conflict(message, code=code, details={"status": task.status})
 
 
 def _check_people(session: Session, body_id: int, lead_unit_id: int | None, assignee_id: int | None,
@@ -138,6 +151,8 @@ def update_task(session: Session, task: Task, actor: User, **fields: Any) -> Tas
         fields["description"] = _text(fields["description"])
     if "priority" in fields and fields["priority"] not in PRIORITIES:
         raise Invalid(f"The priority is one of {', '.join(PRIORITIES)}.")
+    if "deadline" in fields and fields["deadline"] != task.deadline and fields["deadline"] <= utcnow():
+        raise Invalid("The deadline must be in the future.", code="deadline_past")
     supports = sorted(set(fields.pop("support_unit_ids", task.support_unit_ids) or []))
     lead = fields.get("lead_unit_id", task.lead_unit_id)
     person = fields.get("assignee_id", task.assignee_id)
@@ -174,6 +189,8 @@ def report_progress(session: Session, task: Task, actor: User, *, text: str | No
     # Every file is received before any write: a refused file loses nothing.
     stored = task_files.receive(session, uploads or [], storage_path, limits)
     before = task.status
+    _claim(session, task, OPEN, "in_progress", "task_submitted",
+           "The task was just reported done or accepted; report after the office returns it.")
     task.status = "in_progress"
     if progress is not None:
         task.progress = progress
@@ -198,6 +215,7 @@ def submit(session: Session, task: Task, actor: User, *, text: str | None,
         raise Invalid("Reporting a task done needs evidence: a text or a file.", code="no_evidence")
     stored = task_files.receive(session, uploads or [], storage_path, limits)
     before = task.status
+    _claim(session, task, OPEN, "submitted", "task_submitted", "The task was just submitted or accepted.")
     task.status, task.progress, task.submitted_at = "submitted", 100, now or utcnow()
     entry = _entry(session, task, actor, "submitted", text=text, status_from=before, progress=100)
     session.flush()
@@ -215,6 +233,7 @@ def accept(session: Session, task: Task, actor: User, *, text: str | None = None
     policy.require(policy.can_manage(session, task, actor), "Only the body's office can accept a task.")
     if task.status != "submitted":
         raise Conflict("Only a task reported done can be accepted.", code="not_submitted")
+    _claim(session, task, ("submitted",), "accepted", "not_submitted", "The task was just accepted or returned.")
     task.status, task.accepted_at = "accepted", now or utcnow()
     _entry(session, task, actor, "accepted", text=_text(text), status_from="submitted")
     _audit(session, "task.accepted", task, actor, on_time=task.accepted_at <= task.deadline)
@@ -229,6 +248,7 @@ def return_task(session: Session, task: Task, actor: User, *, reason: str) -> Ta
     if task.status != "submitted":
         raise Conflict("Only a task reported done can be returned.", code="not_submitted")
     reason = _text(reason, required="Say why the task is returned.")
+    _claim(session, task, ("submitted",), "returned", "not_submitted", "The task was just accepted or returned.")
     task.status, task.submitted_at = "returned", None
     entry = _entry(session, task, actor, "returned", text=reason, status_from="submitted")
     session.flush()
@@ -249,6 +269,8 @@ def request_extension(session: Session, task: Task, actor: User, *, new_deadline
         raise Conflict("An extension request is already waiting for the office's answer.", code="extension_pending")
     if new_deadline <= task.deadline:
         raise Invalid("The new deadline must be later than the current one.", code="not_later")
+    if new_deadline <= utcnow():
+        raise Invalid("The new deadline must be in the future.", code="deadline_past")
     reason = _text(reason, required="Say why more time is needed.")
     ext = TaskExtension(task=task, requested_by_id=actor.id, requested_at=utcnow(), old_deadline=task.deadline,
                         new_deadline=new_deadline, reason=reason, status="pending")
@@ -280,6 +302,13 @@ def decide_extension(session: Session, ext: TaskExtension, actor: User, *, appro
     if ext.status != "pending":
         raise Conflict("This request was answered already.", code="extension_decided")
     answer = _text(answer, required=None if approve else "Say why the extension is refused.")
+    decided = session.execute(update(TaskExtension).where(TaskExtension.id == ext.id,
+                                                          TaskExtension.status == "pending")
+                              .values(status="approved" if approve else "refused"),
+                              execution_options={"synchronize_session": False}).rowcount
+    if decided != 1:  # another office screen answered it a moment ago
+        session.refresh(ext)
+        raise Conflict("This request was answered already.", code="extension_decided")
     ext.status, ext.decided_by_id, ext.decided_at, ext.answer = (
         "approved" if approve else "refused", actor.id, utcnow(), answer)
     if approve:
