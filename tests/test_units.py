@@ -1,7 +1,7 @@
 """Units of a body (departments): REST and service, permissions, audit, the bulk lookup for imports."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from meetings.bodies import units
 from meetings.bodies.models import Body, BodyMember
@@ -110,3 +110,43 @@ def test_unit_of_user_and_bulk_find_or_create(app, world):
     units.find_or_create_by_names(db.session, body, ["Sở Nội vụ", "Sở Y tế"])
     db.session.commit()
     assert len(units.units_of(db.session, body)) == 4
+
+
+def test_two_screens_at_the_same_moment_get_a_conflict_not_a_500(app, world, as_user, monkeypatch):
+    """Two office screens create the same unit, or add the same member, at once: the database's unique
+    constraints decide, and the loser gets 409 with its session still usable."""
+    from sqlalchemy.orm import Session
+
+    from meetings.bodies.unit_models import Unit, UnitMember
+    from meetings.core.errors import Conflict
+
+    admin = as_user("admin")
+    unit = admin.post(f"/api/v1/bodies/{world.body.id}/units", json={"name": "Sở Xây dựng"}).json
+    with app.app_context():
+        stale = Session(bind=db.engine, expire_on_commit=False)
+        try:
+            body, actor = stale.get(Body, world.body.id), stale.get(type(world.admin), world.admin.id)
+            seen = stale.get(Unit, unit["id"])
+            assert seen.members == []  # read before the other screen adds the member
+            stale.commit()  # its read is over (on SQLite a reader open would hold the writer back)
+            assert admin.post(f"/api/v1/units/{unit['id']}/members", json={"user_id": world.delegate.id}
+                              ).status_code == 201
+            try:
+                units.set_unit_member(stale, seen, actor, user_id=world.delegate.id)
+                raise AssertionError("a second row for the same member")
+            except Conflict as exc:
+                assert exc.code == "conflict"
+            # the other screen's name check ran before this one committed the same name
+            monkeypatch.setattr(units, "_name_taken", lambda *a, **k: False)
+            try:
+                units.create_unit(stale, body, actor, name="Sở Xây dựng")
+                raise AssertionError("a second unit of the same name")
+            except Conflict as exc:
+                assert exc.code == "unit_exists"
+            assert stale.get(Unit, unit["id"]).name == "Sở Xây dựng"  # the session still answers
+        finally:
+            stale.rollback()
+            stale.close()
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(UnitMember.id)).where(UnitMember.unit_id == unit["id"])) == 1
+    assert db.session.scalar(select(func.count(Unit.id)).where(Unit.name == "Sở Xây dựng")) == 1

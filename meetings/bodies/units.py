@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from meetings.accounts.models import User
@@ -123,8 +124,12 @@ def create_unit(session: Session, body: Body, actor: User, *, name: str, short_n
         raise Conflict(f"The body already has a unit named {name!r}.", code="unit_exists")
     unit = Unit(body_id=body.id, name=name, short_name=_clean(short_name) or None, email=email or None,
                 active=True)
-    session.add(unit)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(unit)
+            session.flush()
+    except IntegrityError:  # two office screens created it at the same moment: one wins
+        raise Conflict(f"The body already has a unit named {name!r}.", code="unit_exists") from None
     audit.record(session, "unit.created", actor_id=actor.id, object_type="unit", object_id=unit.id,
                  details={"body_id": body.id, "name": name})
     return unit
@@ -174,8 +179,13 @@ def set_unit_member(session: Session, unit: Unit, actor: User, *, user_id: int,
     member = next((m for m in unit.members if m.user_id == user_id), None)
     created = member is None
     if created:
-        member = UnitMember(user_id=user_id)
-        unit.members.append(member)
+        member = UnitMember(user_id=user_id, is_head=bool(is_head))
+        try:
+            with session.begin_nested():
+                unit.members.append(member)
+                session.flush()
+        except IntegrityError:  # added from another screen at the same moment
+            raise Conflict("That user was just added to this unit; reload.", code="conflict") from None
     member.is_head = bool(is_head)
     session.flush()
     audit.record(session, "unit.member_added" if created else "unit.member_updated", actor_id=actor.id,
