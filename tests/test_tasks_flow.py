@@ -191,5 +191,6 @@ def test_conclusions_to_tasks_to_done_with_an_overdue_one(note_app, world, as_us
     db.session.rollback()
     actions = [a for (a,) in db.session.execute(select(AuditEntry.action).where(AuditEntry.action.like("task.%")))]
     assert actions.count("task.created") == 3 and actions.count("task.accepted") == 2
+    assert actions.count("task.overdue") == 1  # by the job, once for its deadline
     assert {"task.progress", "task.extension_requested", "task.extension_approved", "task.submitted",
             "task.returned"} <= set(actions)

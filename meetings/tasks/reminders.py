@@ -9,7 +9,7 @@ new date. The outbox's dedupe keys add the person, should a mark ever be missing
 - Before: the assignees of a task not yet reported done, ``OFFSETS`` before its deadline
   (3 days, 1 day; only the nearest when several are due at once, as for meetings).
 - After: the assignees (if they have not reported it done) and the body's office get one
-  overdue notice per deadline.
+  overdue notice per deadline, and the audit log a ``task.overdue`` entry (no actor: the job).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from meetings.core.db import utcnow
 from meetings.notifications.reminders import due_offset, take_mark
 from meetings.platform import jobs
+from meetings.platform.audit import service as audit
 from meetings.tasks import notices
 from meetings.tasks.models import Task
 
@@ -71,5 +72,9 @@ def notify_overdue(session: Session, now: datetime) -> int:
             people |= notices.assignee_ids(session, task)
         reached += notices.tell(session, task, people, "overdue", key=key, now=now)
         notices.announce(session, task, "overdue")
+        # Flagged overdue is a change of what the task shows (the dashboard, its page): the log says when.
+        audit.record(session, "task.overdue", actor_id=None, object_type="task", object_id=task.id,
+                     meeting_id=task.meeting_id, details={"body_id": task.body_id, "status": task.status,
+                                                          "deadline": task.deadline.isoformat(), "told": len(people)})
         log.info("task %s overdue since %s: %s people told", task.id, task.deadline, len(people))
     return reached
