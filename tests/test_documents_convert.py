@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import stat
 import subprocess
@@ -205,6 +206,7 @@ exit 3
     app.config["OFFICE_CONVERT_MEMORY_MB"] = 1536
     r = upload(as_user("secretary"), world.meeting.id, office.docx_vietnamese(1), "Tờ trình; rm -rf ~.docx")
     assert (r.status_code, r.json["error"]["code"]) == (422, "conversion_failed")
+    assert r.json["error"]["details"]["cause"] == "converter_failed"  # the page says which failure it was
     seen = report.read_text()
     assert "sekrit" not in seen and "DATABASE_URL" not in seen and "ENV SECRET_KEY" not in seen
     env = {line[4:].split("=", 1)[0] for line in seen.splitlines() if line.startswith("ENV ")}
@@ -342,3 +344,25 @@ def test_the_wall_clock_kill_takes_the_whole_process_group(app, as_user, world, 
     assert time.monotonic() - started < 15
     time.sleep(0.3)
     _assert_nothing_stored(app, as_user, world)
+
+
+def test_without_libreoffice_the_refusal_says_so(app, as_user, world, tmp_path):
+    """A server set up without LibreOffice: Office files are refused with the cause the page names."""
+    app.config["SOFFICE_PATH"] = str(tmp_path / "no-such-soffice")
+    r = upload(as_user("secretary"), world.meeting.id, office.docx_vietnamese(1), "Tờ trình.docx")
+    assert (r.status_code, r.json["error"]["code"]) == (422, "conversion_failed")
+    assert r.json["error"]["details"]["cause"] == "no_converter"
+    _assert_nothing_stored(app, as_user, world)
+
+
+def test_the_preparation_page_has_words_for_each_cause(app, world):
+    """prepare.js shows ``upload_conversion_failed_<cause>`` when the page has it: each cause in Vietnamese."""
+    from meetings.documents.convert import CAUSES
+    from tests.factories import page_client
+
+    page = page_client(app, "secretary").get(f"/meetings/{world.meeting.id}/prepare").get_data(as_text=True)
+    words = json.loads(page.split('<script type="application/json" id="console-strings">', 1)[1].split("</script>")[0])
+    said = {cause: words.get(f"upload_conversion_failed_{cause}") for cause in CAUSES}
+    assert all(said.values()), said
+    assert said["no_converter"].startswith("Máy chủ này không chuyển đổi được tệp Office (chưa cài LibreOffice)")
+    assert "tệp có thể bị hỏng, hoặc cần nhiều bộ nhớ hơn" in said["converter_failed"]

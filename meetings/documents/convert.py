@@ -65,11 +65,17 @@ TIMEOUT, FAILED, BUSY = "conversion_timeout", "conversion_failed", "busy"
 
 
 class ConversionRefused(Exception):
-    """The document was not converted; ``code`` says why, ``reason`` gives the tool's words."""
+    """The document was not converted; ``code`` says why, ``reason`` gives the tool's words, and ``cause``
+    which of the ways a ``conversion_failed`` comes about (``CAUSES``), for the page to say it."""
 
-    def __init__(self, code: str, message: str, reason: str | None = None):
+    def __init__(self, code: str, message: str, reason: str | None = None, cause: str | None = None):
         super().__init__(message)
-        self.code, self.message, self.reason = code, message, reason
+        self.code, self.message, self.reason, self.cause = code, message, reason, cause
+
+
+# Why a conversion failed: no LibreOffice here, a PDF over the size limit, LibreOffice gave up (a damaged
+# file, or one that needs more memory than allowed), or the pre-check did not finish within the limits.
+CAUSES = ("no_converter", "output_too_large", "converter_failed", "check_failed")
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,8 @@ def convert(source: str | os.PathLike, ext: str, out: str | os.PathLike, limits:
     soffice = shutil.which(limits.soffice)
     if soffice is None:
         raise ConversionRefused(FAILED, "Office documents cannot be converted on this server "
-                                        "(LibreOffice is not installed).", f"{limits.soffice} not found")
+                                        "(LibreOffice is not installed).", f"{limits.soffice} not found",
+                                cause="no_converter")
     started = time.monotonic()
     if not _SLOTS.acquire(timeout=limits.seconds):
         raise ConversionRefused(BUSY, "The server is converting too many documents; try again shortly.")
@@ -159,11 +166,13 @@ def _run(source, ext: str, out, limits: ConversionLimits, soffice: str, work: st
     if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         raise ConversionRefused(TIMEOUT, f"Converting the document took longer than {limits.seconds:g} s.", tail)
     if proc.returncode == -signal.SIGXFSZ:
-        raise ConversionRefused(FAILED, "The PDF made from the document would be too large.", tail)
+        raise ConversionRefused(FAILED, "The PDF made from the document would be too large.", tail,
+                                cause="output_too_large")
     if proc.returncode != 0 or not os.path.isfile(pdf) or os.path.getsize(pdf) == 0:
         raise ConversionRefused(FAILED, "LibreOffice could not convert the document to PDF; it may be damaged "
                                         "or need more memory than allowed "
-                                        f"({limits.memory_mb} MB).", f"exit {proc.returncode}: {tail}")
+                                        f"({limits.memory_mb} MB).", f"exit {proc.returncode}: {tail}",
+                                cause="converter_failed")
     shutil.copyfile(pdf, out)
     return checked
 
@@ -174,7 +183,7 @@ def _verdict(stdout: bytes) -> dict:
         answer = json.loads(stdout.decode("utf-8", "replace").splitlines()[0])
     except (ValueError, IndexError):
         raise ConversionRefused(FAILED, "The document could not be checked within the limits.",
-                                stdout.decode("utf-8", "replace")[-300:]) from None
+                                stdout.decode("utf-8", "replace")[-300:], cause="check_failed") from None
     if not answer.get("ok"):
         raise ConversionRefused(answer.get("code") or FAILED, answer.get("message") or "Refused.",
                                 answer.get("reason"))

@@ -178,7 +178,8 @@ def too_large_message(max_bytes: int) -> str:
 
 
 def _conversion_refusal(exc: ConversionRefused) -> DocumentRefused:
-    return DocumentRefused(exc.code, exc.message, {"reason": exc.reason} if exc.reason else None)
+    details = {k: v for k, v in (("reason", exc.reason), ("cause", exc.cause)) if v}
+    return DocumentRefused(exc.code, exc.message, details or None)
 
 
 def _refusal(verdict: Verdict) -> DocumentRefused:

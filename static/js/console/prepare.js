@@ -88,8 +88,13 @@ function renderDocs() {
 }
 
 const OFFICE = /\.(docx|doc|odt|rtf|xlsx|xls|ods|pptx|ppt|odp)$/i;
-/** The upload error in the secretariat's words (helper H1's codes), else the server's message. */
-const uploadError = (err) => (hasString(`upload_${err.code}`) ? ct(`upload_${err.code}`) : err.message);
+/** The upload error in the secretariat's words (by its code, and for a failed conversion by its cause),
+ * else the server's message. */
+function uploadError(err) {
+  const keys = [`upload_${err.code}_${err.details?.cause}`, `upload_${err.code}`];
+  const key = keys.find((k) => hasString(k));
+  return key ? ct(key) : err.message;
+}
 
 /** Upload files; into a slot, `into` = {itemId, title} names the item and the title the slot expects. */
 function uploadFiles(files, into = null) {
