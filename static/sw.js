@@ -29,7 +29,8 @@ self.addEventListener("fetch", (event) => {
     // Range requests answer 206: cache only whole files.
     if (resp.ok && resp.status === 200) {
       const copy = resp.clone();
-      caches.open(CACHE).then((cache) => cache.put(path + (SHELL.test(path) ? url.search : ""), copy));
+      // A body cut off mid-way (the connection dropped) is simply not kept.
+      caches.open(CACHE).then((cache) => cache.put(path + (SHELL.test(path) ? url.search : ""), copy)).catch(() => {});
     }
     return resp;
   }).catch(async () => {

@@ -88,7 +88,13 @@ def tablet(browser, server):
         contexts.append(ctx)
         page = ctx.new_page()
         page.errors = []
-        page.on("pageerror", lambda err: page.errors.append(str(err)))
+        page.error_stacks = []  # the same errors with their JavaScript stack, for a failure's message
+
+        def record(err):
+            page.errors.append(str(err))
+            page.error_stacks.append(err.stack or str(err))
+
+        page.on("pageerror", record)
         page.goto("/login")
         page.fill("#username", username)
         page.fill("#password", PASSWORD)

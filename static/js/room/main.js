@@ -47,6 +47,12 @@ function setFollow(on, { quiet = false } = {}) {
 }
 $("#follow").addEventListener("click", () => setFollow(!follow, { quiet: true }));
 
+/** Say why a document did not open; a network failure in words a delegate understands. */
+function openFailed(err) {
+  const network = !err?.status && /fetch|network/i.test(err?.message || "");
+  toast(network ? t("doc_unreachable") : t("error", { message: err?.message || String(err) }), "error");
+}
+
 async function openDocument(id, page = 1) {
   const doc = docs.get(id);
   if (!doc) return;
@@ -84,7 +90,7 @@ async function followOnce() {
     else await viewer.show(p.page || 1);
     followRetry = 0;
   } catch (err) {
-    toast(t("error", { message: err.message }), "error");
+    openFailed(err);
     retryFollow();
   }
 }
@@ -205,7 +211,7 @@ function renderAgenda() {
       openDocument(d.id).then(() => {
         closeDrawer();
         present(d.id, viewer.pageNumber);
-      });
+      }, openFailed);
     },
   }, d.title));
   const rows = store.state.agenda.map((item, idx) => el("li", {

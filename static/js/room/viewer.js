@@ -66,6 +66,9 @@ export class PdfViewer extends EventTarget {
       } catch (err) {
         if (this.loading !== loading) return; // superseded: its load was cancelled on purpose
         this.loading = null;
+        // A failed load keeps its PDF.js worker until destroyed: a tablet retrying through a Wi-Fi
+        // drop would otherwise pile up one worker per attempt.
+        task.destroy();
         throw err;
       }
       if (this.loading !== loading) {
