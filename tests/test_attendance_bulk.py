@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 from sqlalchemy import func, select
 
-from meetings.bodies.models import Meeting
+from meetings.bodies.models import Body, Meeting
 from meetings.bodies.unit_models import Unit, UnitMember
 from meetings.core.extensions import db
 from meetings.live.models import Attendance
@@ -67,12 +67,21 @@ def test_a_group_is_marked_in_one_call_with_one_event(as_user, world):
 
 def test_a_unit_is_marked_excused_with_its_reason(as_user, world):
     unit = Unit(body_id=world.body.id, name="Sở Tài chính")
-    db.session.add(unit)
+    other = Unit(body_id=world.body.id, name="Sở Xây dựng")  # a participant of another unit: not marked
+    other_body = Body(name="Ủy ban nhân dân huyện Khác", short_name="UBND", place_name="Khác")
+    db.session.add(other_body)
+    db.session.flush()
+    elsewhere = Unit(body_id=other_body.id, name="Phòng Tài chính huyện")
+    db.session.add_all([unit, other, elsewhere])
     db.session.flush()
     db.session.add_all([UnitMember(unit_id=unit.id, user_id=world.delegate.id),
-                        UnitMember(unit_id=unit.id, user_id=world.outsider.id)])  # not a participant: left out
+                        UnitMember(unit_id=unit.id, user_id=world.outsider.id),  # not a participant: left out
+                        UnitMember(unit_id=other.id, user_id=world.users["delegate2"].id),
+                        UnitMember(unit_id=elsewhere.id, user_id=world.chair.id)])
     db.session.commit()
     url = f"/api/v1/meetings/{world.meeting.id}/attendance"
+    r = as_user("secretary").put(url, json={"unit_id": elsewhere.id, "status": "present"})
+    assert r.status_code == 422 and r.json["error"]["code"] == "unknown_unit"  # a unit of another body
     r = as_user("secretary").put(url, json={"unit_id": unit.id, "status": "excused"})
     assert r.status_code == 422 and r.json["error"]["code"] == "reason_required"
     r = as_user("secretary").put(url, json={"unit_id": unit.id, "status": "excused", "reason": "Đi công tác"})
