@@ -836,6 +836,8 @@ MATRIX: list[Row] = [
     Row("GET", "/tasks", None, _PAGE_ALL, page=True),
     Row("GET", "/tasks/{task_id}", None, expect(404, anonymous=302, delegate=200, chair=200, admin=200), page=True),
     Row("GET", "/bodies/{body_id}/tasks", None, expect(403, anonymous=302, chair=200, admin=200), page=True),
+    # The units page: whoever may change the body's units (units.can_manage_units; this world's office is the admin).
+    Row("GET", "/bodies/{body_id}/units", None, expect(403, anonymous=302, admin=200), page=True),
     # ---------------------------------------------------------------- meeting copies, templates, regular sittings
     # (creating a meeting of the body: an administrator or the body's secretariat; this world's body has none)
     Row("POST", "/meetings/{meeting_id}/copy", {"starts_at": "2030-02-05T08:00:00+07:00"}, only(201, ("admin",))),

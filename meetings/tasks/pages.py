@@ -64,4 +64,5 @@ def dashboard(body_id: int):
                  office=policy.is_office(db.session, body.id, user),
                  units=[{"id": u.id, "name": u.name} for u in units.units_of(db.session, body)],
                  meetings=[{"id": m.id, "title": m.title} for m in meetings])
-    return render_template("tasks/dashboard.html", body=body, boot=boot)
+    return render_template("tasks/dashboard.html", body=body, boot=boot,
+                           manage_units=units.can_manage_units(db.session, body, user))

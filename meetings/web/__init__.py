@@ -84,6 +84,9 @@ def init_pages(app: Flask) -> None:
     from meetings.tasks.pages import bp as task_pages  # /tasks, /tasks/<id>, /bodies/<id>/tasks (dashboard)
 
     app.register_blueprint(task_pages)
+    from meetings.bodies.unit_pages import bp as unit_pages  # /bodies/<id>/units: the office staffs its units
+
+    app.register_blueprint(unit_pages)
     from meetings.conclusions.pages import bp as conclusion_pages  # /meetings/<id>/conclusions: the notice
 
     app.register_blueprint(conclusion_pages)

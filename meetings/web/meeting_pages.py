@@ -13,7 +13,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from meetings.bodies import agenda, participants, permissions, sittings
+from meetings.bodies import agenda, participants, permissions, sittings, units
 from meetings.bodies.models import Meeting
 from meetings.core.db import utcnow
 from meetings.core.extensions import db
@@ -60,10 +60,12 @@ def my_meetings():
     past = sorted((m for m in meetings if not _is_upcoming(m, now)),
                   key=lambda m: (m.starts_at, m.id), reverse=True)
     # The bodies whose follow-up tasks this user follows (the chair, the office): their dashboards.
-    boards = sorted((b for b in {m.body for m in meetings} if task_policy.can_see_dashboard(db.session, b.id, user)),
-                    key=lambda b: b.name)
+    bodies = sorted({m.body for m in meetings}, key=lambda b: b.name)
+    boards = [b for b in bodies if task_policy.can_see_dashboard(db.session, b.id, user)]
+    # The bodies whose units this user keeps (their office): the units page.
+    unit_bodies = [b for b in bodies if units.can_manage_units(db.session, b, user)]
     return render_template("meetings/my_meetings.html", upcoming=upcoming, past=past, hall_time=hall_time,
-                           iso_utc=iso_utc, boards=boards)
+                           iso_utc=iso_utc, boards=boards, unit_bodies=unit_bodies)
 
 
 @bp.route("/meetings/<int:meeting_id>")
