@@ -34,14 +34,18 @@ def test_office_creates_staffs_renames_and_deactivates_a_unit(world, as_user):
     r = admin.post(f"/api/v1/bodies/{world.body.id}/units", json={"name": "Sở Tài chính"})
     assert r.status_code == 409 and r.json["error"]["code"] == "unit_exists"
 
-    r = admin.post(f"/api/v1/units/{unit['id']}/members", json={"user_id": world.delegate.id, "is_head": True})
-    assert r.status_code == 201 and r.json["is_head"] is True
     r = admin.post(f"/api/v1/units/{unit['id']}/members", json={"user_id": world.delegate2.id})
     assert r.status_code == 201
+    r = admin.post(f"/api/v1/units/{unit['id']}/members", json={"user_id": world.delegate.id, "is_head": True})
+    assert r.status_code == 201 and r.json["is_head"] is True
     r = admin.post(f"/api/v1/units/{unit['id']}/members", json={"user_id": world.delegate2.id, "is_head": False})
     assert r.status_code == 200  # an update, not a second row
-    r = admin.get(f"/api/v1/units/{unit['id']}/members")
-    assert [m["user_id"] for m in r.json] == [world.delegate.id, world.delegate2.id]  # the head first
+    # The head first, though added second: in the members list, in the unit and in the body's list alike.
+    heads_first = [world.delegate.id, world.delegate2.id]
+    assert [m["user_id"] for m in admin.get(f"/api/v1/units/{unit['id']}/members").json] == heads_first
+    assert [m["user_id"] for m in admin.get(f"/api/v1/units/{unit['id']}").json["members"]] == heads_first
+    listed = admin.get(f"/api/v1/bodies/{world.body.id}/units").json
+    assert [m["user_id"] for m in listed[0]["members"]] == heads_first
     assert admin.post(f"/api/v1/units/{unit['id']}/members", json={"user_id": 999999}).status_code == 422
 
     r = admin.patch(f"/api/v1/units/{unit['id']}", json={"name": "Sở Tài chính tỉnh"})

@@ -185,3 +185,22 @@ class MeetingDetail(MeetingOut):
     my_role = Str(allow_none=True, metadata={"description": "the caller's role in the meeting, if any"})
     can_prepare = ma.fields.Boolean()
     can_run = ma.fields.Boolean()
+
+
+class UnitMemberOut(ma.Schema):
+    user_id = ma.fields.Integer(required=True)
+    username = Str(attribute="user.username")
+    full_name = Str(attribute="user.full_name")
+    is_head = ma.fields.Boolean()
+
+
+class UnitOut(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    body_id = ma.fields.Integer(required=True)
+    name = Str(required=True)
+    short_name = Str(allow_none=True)
+    email = Str(allow_none=True)
+    active = ma.fields.Boolean()
+    created_at = UtcDateTime()
+    members = ma.fields.Nested(UnitMemberOut, many=True, attribute="members_in_order",
+                               metadata={"description": "heads first, then by name"})

@@ -30,6 +30,11 @@ class Unit(Base):
 
     members: Mapped[list[UnitMember]] = relationship(back_populates="unit", cascade="all, delete-orphan")
 
+    @property
+    def members_in_order(self) -> list[UnitMember]:
+        """Its members as every list of them reads: the head(s) first, then by name."""
+        return sorted(self.members, key=lambda m: (not m.is_head, m.user.full_name, m.id))
+
 
 class UnitMember(Base):
     __tablename__ = "unit_members"

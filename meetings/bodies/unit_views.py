@@ -12,9 +12,10 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from meetings.bodies import service, units
+from meetings.bodies.schemas import UnitMemberOut, UnitOut
 from meetings.core.extensions import db
 from meetings.platform.http.caller import require_user
-from meetings.platform.http.schemas import UtcDateTime, error_responses
+from meetings.platform.http.schemas import error_responses
 
 blp = Blueprint("units", __name__, description="Units (departments) of a body and their members")
 
@@ -53,24 +54,6 @@ class UnitQuery(ma.Schema):
 class UnitMemberIn(ma.Schema):
     user_id = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
     is_head = ma.fields.Boolean(load_default=False, metadata={"description": "The unit's head (thủ trưởng)"})
-
-
-class UnitMemberOut(ma.Schema):
-    user_id = ma.fields.Integer(required=True)
-    username = Str(attribute="user.username")
-    full_name = Str(attribute="user.full_name")
-    is_head = ma.fields.Boolean()
-
-
-class UnitOut(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    body_id = ma.fields.Integer(required=True)
-    name = Str(required=True)
-    short_name = Str(allow_none=True)
-    email = Str(allow_none=True)
-    active = ma.fields.Boolean()
-    created_at = UtcDateTime()
-    members = ma.fields.Nested(UnitMemberOut, many=True)
 
 
 @blp.route("/bodies/<int:body_id>/units")
@@ -128,7 +111,7 @@ def deactivate_unit(unit_id: int):
 def list_unit_members(unit_id: int):
     """A unit's members, heads first."""
     require_user()
-    return units.members_of_unit(units.get_unit(db.session, unit_id))
+    return units.get_unit(db.session, unit_id).members_in_order
 
 
 @blp.route("/units/<int:unit_id>/members", methods=["POST"])

@@ -94,11 +94,6 @@ def unit_ids_of_user(session: Session, user_id: int) -> set[int]:
     return set(session.execute(select(UnitMember.unit_id).where(UnitMember.user_id == user_id)).scalars())
 
 
-def members_of_unit(unit: Unit) -> list[UnitMember]:
-    """A unit's members: its head(s) first, then by name."""
-    return sorted(unit.members, key=lambda m: (not m.is_head, m.user.full_name, m.id))
-
-
 def member_ids(unit: Unit, *, heads_only: bool = False) -> list[int]:
     """User ids of the unit's members (or only its heads)."""
     return [m.user_id for m in unit.members if m.is_head or not heads_only]
